@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The main job: set everything up, start the replica tiled server, execute every notebook against
+# it (outputs written back into notebooks/), and export them to an offline HTML site in site/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$(date +%s)
+bash scripts/setup.sh
+source scripts/env.sh
+
+# The replica: generated on first use (and whenever the generator changes), then served.
+if bin/replica status >/dev/null 2>&1; then
+  echo "[main] the replica server is already running at $(bin/replica url)"
+else
+  bin/replica start
+fi
+export TILED_URL=${TILED_URL:-$(bin/replica url)}
+
+echo "[main] executing notebooks against $TILED_URL"
+python scripts/run_notebooks.py
+echo "[main] exporting HTML"
+python scripts/export_html.py --site site
+node scripts/check_html.mjs site --screenshot docs/plot.png
+
+cat <<MSG
+
+[main] done in $(( $(date +%s) - started )) s.
+  Open the site:         site/index.html  (works offline; e.g. xdg-open site/index.html)
+  Notebooks in JupyterLab: bash scripts/lab.sh
+  The replica server is still running at $TILED_URL; stop it with: bin/replica stop
+MSG

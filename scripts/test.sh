@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Every test: strict tsc, vitest, pytest (replica server and project checks), every notebook run
+# headless against the live replica and again from data-snapshots/ with no server, the HTML export
+# in headless Chromium, the plots in JupyterLab, and the snapshots' freshness.
+# Each step runs even when an earlier one failed; the exit code is non-zero if any failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh || exit 1
+source scripts/env.sh
+
+passed=(); failed=()
+step() {
+  local name=$1; shift
+  local t0=$(date +%s)
+  printf '\n\033[1m=== %s\033[0m\n' "$name"
+  if "$@"; then passed+=("$name"); status=ok; else failed+=("$name"); status=FAILED; fi
+  printf '=== %s: %s (%d s)\n' "$name" "$status" $(( $(date +%s) - t0 ))
+}
+
+# The replica server the TypeScript tests and notebooks talk to. Started here unless one of ours
+# is already running; stopped at the end only if started here.
+we_started=0
+if ! bin/replica status >/dev/null 2>&1; then
+  bin/replica start || { echo "the replica server did not start; see the message above"; exit 1; }
+  we_started=1
+fi
+trap '[ $we_started = 1 ] && bin/replica stop >/dev/null' EXIT
+export TILED_URL=$(bin/replica url)
+
+step "tsc (strict)" npx --no-install tsc -p tsconfig.json
+step "vitest" npx --no-install vitest run
+step "pytest" python -m pytest -q server/tests tests
+step "notebooks (live server)" python scripts/run_notebooks.py --out var/test/live
+# Replay points TILED_URL at a closed port: any request that escaped the snapshots would fail.
+step "notebooks (replayed snapshots, no server)" env TILED_URL=http://127.0.0.1:9 TILED_SNAPSHOTS=replay \
+  python scripts/run_notebooks.py --out var/test/replay
+step "HTML export in Chromium" bash -c 'python scripts/export_html.py --site var/test/site var/test/live/*.ipynb && node scripts/check_html.mjs var/test/site'
+step "plots in JupyterLab" node scripts/check_jupyterlab.mjs var/test/live/*.ipynb
+
+printf '\n'
+for s in "${passed[@]}"; do echo "  ok      $s"; done
+for s in "${failed[@]}"; do echo "  FAILED  $s"; done
+echo "steps: ${#passed[@]} passed, ${#failed[@]} failed"
+[ ${#failed[@]} -eq 0 ]
