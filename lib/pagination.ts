@@ -1,0 +1,83 @@
+/**
+ * pagination.ts — walk a search through its pages, safely.
+ *
+ * tiled answers a search one page at a time (`page[limit]` ≤ 300, default 100) and gives
+ * `links.next`. That link carries only the page parameters, so the filters and the sort are put
+ * back on every page (as tiled's Python client does). `page[limit]=0` returns no items while
+ * `links.next` stays non-null, so a naive loop never ends: here a page size must be 1…300, an empty
+ * page ends the walk, and a next link seen before is an error rather than a loop.
+ *
+ * @example
+ * const url = `${transport.baseUrl}/api/v1/search/bdp2022`;
+ * const params = queriesToParams([Key("start.plan_name").eq("push_images")]);
+ * for await (const page of paginate(transport, url, { params, sort: ["start.time"], pageSize: 300 })) {
+ *   for (const item of page.data) console.log(item.id);
+ * }
+ */
+import { badInput, TiledError } from "./errors";
+import { SearchPage } from "./schemas/node";
+import type { RequestOptions, Transport } from "./transport";
+
+/** The server's maximum `page[limit]`. */
+export const MAX_PAGE_LIMIT = 300;
+/** The server's default `page[limit]`. */
+export const DEFAULT_PAGE_LIMIT = 100;
+
+/** Return `size` if it is an integer in 1…300; otherwise throw bad-input (0 would loop forever on the server's next link). */
+export function checkPageSize(size: number): number {
+  if (typeof size !== "number" || !Number.isInteger(size) || size < 1 || size > MAX_PAGE_LIMIT) {
+    throw badInput(
+      `Page size ${JSON.stringify(size)} is invalid: it must be an integer from 1 to ${MAX_PAGE_LIMIT} ` +
+        `(the server's maximum; 0 returns no items yet a non-null next link).`,
+    );
+  }
+  return size;
+}
+
+export interface PaginateOptions extends RequestOptions {
+  /** Filter parameters (queriesToParams) and any other non-page parameters, e.g. ["fields", ""]. */
+  params?: [string, string][];
+  /** Sort keys, `-` for descending; sent as repeated `sort=` parameters. */
+  sort?: readonly string[];
+  /** Items per page, 1…300. Default 100. */
+  pageSize?: number;
+  /** Start at this item (`page[offset]`). */
+  offset?: number;
+}
+
+/** Build a URL from a base and parameters (repeated names allowed, order kept). */
+export function buildUrl(base: string, params: Iterable<[string, string]>): string {
+  const url = new URL(base);
+  for (const [name, value] of params) url.searchParams.append(name, value);
+  return url.toString();
+}
+
+/** The `page[...]` parameters of a next link (the only ones it carries that we keep). */
+function pageParams(link: string): [string, string][] {
+  return [...new URL(link).searchParams.entries()].filter(([name]) => name.startsWith("page["));
+}
+
+/** Yield each page of a search, in order, filters and sort re-added on each. */
+export async function* paginate(transport: Transport, searchUrl: string, options: PaginateOptions = {}): AsyncGenerator<SearchPage> {
+  const pageSize = checkPageSize(options.pageSize ?? DEFAULT_PAGE_LIMIT);
+  if (options.offset !== undefined && (!Number.isInteger(options.offset) || options.offset < 0)) {
+    throw badInput(`Page offset ${options.offset} is invalid: it must be a non-negative integer.`);
+  }
+  const base = searchUrl.split("?")[0];
+  const fixed: [string, string][] = [...(options.params ?? []), ...(options.sort ?? []).map((key): [string, string] => ["sort", key])];
+  let page: [string, string][] = [["page[limit]", String(pageSize)]];
+  if (options.offset) page.unshift(["page[offset]", String(options.offset)]);
+  const seen = new Set<string>();
+  for (;;) {
+    const url = buildUrl(base, [...page, ...fixed]);
+    if (seen.has(url)) {
+      throw new TiledError("invalid-response", "The server's next link points back to a page already read; stopping instead of looping.", { url });
+    }
+    seen.add(url);
+    const result = await transport.getJson(url, SearchPage, options);
+    yield result;
+    const next = result.links.next;
+    if (!next || result.data.length === 0) return;
+    page = pageParams(next);
+  }
+}

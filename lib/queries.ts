@@ -1,0 +1,232 @@
+/**
+ * queries.ts — typed builders for every query tiled registers, and their URL encoding.
+ *
+ * Names and fields mirror `tiled.queries`: Eq, NotEq, Comparison, Contains, In, NotIn, Like,
+ * FullText, KeyPresent, SpecsQuery, StructureFamilyQuery, Regex, KeysFilter, KeyLookup, and `Key`
+ * for `Key("start.plan_name").eq("scan")`. A query is plain data with a `name`; `queriesToParams`
+ * writes the `filter[<name>][condition][<field>]=…` parameters the server reads (values JSON-encoded
+ * where tiled's `encode()` does). Loose-match rules: see loose.ts. Bluesky conveniences: bluesky-queries.ts.
+ *
+ * @example
+ * const q = Key("start.plan_name").eq("push_images");        // Eq("start.plan_name", "push_images")
+ * queriesToParams([q, Comparison("ge", "start.time", 1651381200)]);
+ * // [["filter[eq][condition][key]", "start.plan_name"], ["filter[eq][condition][value]", '"push_images"'],
+ * //  ["filter[comparison][condition][operator]", "ge"], …]
+ * await catalog.search(q).count();
+ */
+import { badInput, TiledError } from "./errors";
+import { fulltextQuote } from "./loose";
+import type { StructureFamily } from "./schemas/structures";
+
+/** A JSON value, as metadata values are. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+export type Operator = "lt" | "le" | "gt" | "ge";
+
+export interface EqQuery { readonly name: "eq"; readonly key: string; readonly value: JsonValue }
+export interface NotEqQuery { readonly name: "noteq"; readonly key: string; readonly value: JsonValue }
+export interface ComparisonQuery { readonly name: "comparison"; readonly operator: Operator; readonly key: string; readonly value: JsonValue }
+export interface ContainsQuery { readonly name: "contains"; readonly key: string; readonly value: JsonValue }
+export interface InQuery { readonly name: "in"; readonly key: string; readonly value: readonly JsonValue[] }
+export interface NotInQuery { readonly name: "notin"; readonly key: string; readonly value: readonly JsonValue[] }
+export interface LikeQuery { readonly name: "like"; readonly key: string; readonly pattern: string }
+export interface FullTextQuery { readonly name: "fulltext"; readonly text: string }
+export interface KeyPresentQuery { readonly name: "keypresent"; readonly key: string; readonly exists: boolean }
+export interface SpecsQuery { readonly name: "specs"; readonly include: readonly string[]; readonly exclude: readonly string[] }
+export interface StructureFamilyQuery { readonly name: "structure_family"; readonly value: StructureFamily }
+export interface RegexQuery { readonly name: "regex"; readonly key: string; readonly pattern: string; readonly case_sensitive: boolean }
+export interface KeysFilterQuery { readonly name: "keys_filter"; readonly keys: readonly string[] }
+export interface KeyLookupQuery { readonly name: "lookup"; readonly key: string }
+
+/** Any query tiled registers. */
+export type Query =
+  | EqQuery
+  | NotEqQuery
+  | ComparisonQuery
+  | ContainsQuery
+  | InQuery
+  | NotInQuery
+  | LikeQuery
+  | FullTextQuery
+  | KeyPresentQuery
+  | SpecsQuery
+  | StructureFamilyQuery
+  | RegexQuery
+  | KeysFilterQuery
+  | KeyLookupQuery;
+
+/** The queries that compare a metadata key (those that get `start.` put in front on a catalog of runs). */
+export type KeyedQuery = Extract<Query, { readonly key: string }>;
+
+function checkKey(key: string, what: string): string {
+  if (typeof key !== "string" || key === "") throw badInput(`${what}: the key must be a non-empty dotted path such as "start.plan_name".`);
+  return key;
+}
+
+/** `key == value` (value is compared as JSON: "scan" and 1 differ from "1"). */
+export function Eq(key: string, value: JsonValue): EqQuery {
+  return { name: "eq", key: checkKey(key, "Eq"), value };
+}
+/** `key != value`. */
+export function NotEq(key: string, value: JsonValue): NotEqQuery {
+  return { name: "noteq", key: checkKey(key, "NotEq"), value };
+}
+/** `key <op> value` with op one of lt, le, gt, ge. */
+export function Comparison(operator: Operator, key: string, value: JsonValue): ComparisonQuery {
+  if (!["lt", "le", "gt", "ge"].includes(operator)) throw badInput(`Comparison: operator ${JSON.stringify(operator)} is not one of lt, le, gt, ge.`);
+  return { name: "comparison", operator, key: checkKey(key, "Comparison"), value };
+}
+/** A list-valued key contains `value`. */
+export function Contains(key: string, value: JsonValue): ContainsQuery {
+  return { name: "contains", key: checkKey(key, "Contains"), value };
+}
+/** `key` is one of `values`. */
+export function In(key: string, values: readonly JsonValue[]): InQuery {
+  if (!Array.isArray(values)) throw badInput("In: the values must be an array.");
+  return { name: "in", key: checkKey(key, "In"), value: [...values] };
+}
+/** `key` is none of `values`. */
+export function NotIn(key: string, values: readonly JsonValue[]): NotInQuery {
+  if (!Array.isArray(values)) throw badInput("NotIn: the values must be an array.");
+  return { name: "notin", key: checkKey(key, "NotIn"), value: [...values] };
+}
+/** SQL LIKE: `"Ni%"` starts with Ni, `"%image"` ends with image. ASCII case-insensitive on SQLite. */
+export function Like(key: string, pattern: string): LikeQuery {
+  return { name: "like", key: checkKey(key, "Like"), pattern };
+}
+/**
+ * Word search over all metadata. Words FTS5 would reject (containing `-`, `.`, …) are quoted as
+ * phrases unless `raw` is set. Case-insensitive on tiled 0.2 (its old `case_sensitive` field is gone).
+ */
+export function FullText(text: string, options: { raw?: boolean } = {}): FullTextQuery {
+  if (typeof text !== "string" || text.trim() === "") throw badInput("FullText: the text must not be empty.");
+  return { name: "fulltext", text: options.raw ? text : fulltextQuote(text) };
+}
+/** Nodes that have (or, with exists=false, lack) `key`. */
+export function KeyPresent(key: string, exists = true): KeyPresentQuery {
+  return { name: "keypresent", key: checkKey(key, "KeyPresent"), exists };
+}
+/** Nodes whose specs include all of `include` and none of `exclude`. */
+export function SpecsQuery(include: readonly string[], exclude: readonly string[] = []): SpecsQuery {
+  if (typeof include === "string" || typeof exclude === "string") throw badInput("SpecsQuery: include and exclude must be arrays, not strings.");
+  return { name: "specs", include: [...include], exclude: [...exclude] };
+}
+/** Shorthand for SpecsQuery([spec]). */
+export function SpecQuery(spec: string): SpecsQuery {
+  return SpecsQuery([spec]);
+}
+/** Nodes of one structure family ("container", "array", "table", …). */
+export function StructureFamilyQuery(value: StructureFamily): StructureFamilyQuery {
+  return { name: "structure_family", value };
+}
+/** Regular-expression search in a string value (client-side on SQL catalogs; see loose.ts). */
+export function Regex(key: string, pattern: string, caseSensitive = true): RegexQuery {
+  return { name: "regex", key: checkKey(key, "Regex"), pattern, case_sensitive: caseSensitive };
+}
+/** Only the children with these keys. */
+export function KeysFilter(keys: readonly string[]): KeysFilterQuery {
+  return { name: "keys_filter", keys: [...keys] };
+}
+/** One child by key, within a search (used by Container.get on a searched container). */
+export function KeyLookup(key: string): KeyLookupQuery {
+  return { name: "lookup", key };
+}
+
+/** `Key("start.plan_name").eq("scan")`: tiled's `Key`, with methods for Python's operators. */
+export class KeyBuilder {
+  constructor(readonly key: string) {
+    checkKey(key, "Key");
+  }
+  /** Python `Key(k) == v`. */
+  eq(value: JsonValue): EqQuery { return Eq(this.key, value); }
+  /** Python `Key(k) != v`. */
+  noteq(value: JsonValue): NotEqQuery { return NotEq(this.key, value); }
+  /** Python `Key(k) < v`. */
+  lt(value: JsonValue): ComparisonQuery { return Comparison("lt", this.key, value); }
+  /** Python `Key(k) <= v`. */
+  le(value: JsonValue): ComparisonQuery { return Comparison("le", this.key, value); }
+  /** Python `Key(k) > v`. */
+  gt(value: JsonValue): ComparisonQuery { return Comparison("gt", this.key, value); }
+  /** Python `Key(k) >= v`. */
+  ge(value: JsonValue): ComparisonQuery { return Comparison("ge", this.key, value); }
+  in(values: readonly JsonValue[]): InQuery { return In(this.key, values); }
+  notin(values: readonly JsonValue[]): NotInQuery { return NotIn(this.key, values); }
+  contains(value: JsonValue): ContainsQuery { return Contains(this.key, value); }
+  like(pattern: string): LikeQuery { return Like(this.key, pattern); }
+  regex(pattern: string, caseSensitive = true): RegexQuery { return Regex(this.key, pattern, caseSensitive); }
+  present(exists = true): KeyPresentQuery { return KeyPresent(this.key, exists); }
+}
+
+/** tiled's `Key`: `Key("start.plan_name").eq("scan")`. */
+export function Key(key: string): KeyBuilder {
+  return new KeyBuilder(key);
+}
+
+/** The URL fields of one query, as tiled's `encode()` writes them (JSON where Python uses json.dumps). */
+export function encodeQuery(query: Query): [string, string][] {
+  const json = (v: unknown) => JSON.stringify(v);
+  switch (query.name) {
+    case "eq":
+    case "noteq":
+    case "contains":
+    case "in":
+    case "notin":
+      return [["key", query.key], ["value", json(query.value)]];
+    case "comparison":
+      return [["operator", query.operator], ["key", query.key], ["value", json(query.value)]];
+    case "like":
+      return [["key", query.key], ["pattern", json(query.pattern)]];
+    case "fulltext":
+      return [["text", query.text]];
+    case "keypresent":
+      return [["key", query.key], ["exists", String(query.exists)]];
+    case "specs":
+      return [["include", json(query.include)], ["exclude", json(query.exclude)]];
+    case "structure_family":
+      return [["value", query.value]];
+    case "regex":
+      return [["key", query.key], ["pattern", query.pattern], ["case_sensitive", json(query.case_sensitive)]];
+    case "keys_filter":
+      return [["keys", json(query.keys)]];
+    case "lookup":
+      return [["key", query.key]];
+  }
+}
+
+/** `filter[<name>][condition][<field>]=<value>` pairs for a list of queries, in order. */
+export function queriesToParams(queries: readonly Query[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (const query of queries) {
+    for (const [field, value] of encodeQuery(query)) out.push([`filter[${query.name}][condition][${field}]`, value]);
+  }
+  return out;
+}
+
+/** The filter names used in a query string (`filter[time_range][condition][since]` → time_range). */
+export function filterNamesInParams(params: Iterable<[string, string]>): string[] {
+  const names = new Set<string>();
+  for (const [name] of params) {
+    const match = /^filter\[([^\]]+)\]/.exec(name);
+    if (match) names.add(match[1]);
+  }
+  return [...names];
+}
+
+/**
+ * Throw "unsupported-query" unless every name is in the server's registered `queries` list:
+ * tiled silently ignores a filter it does not know, so sending one would return unfiltered results.
+ */
+export function assertQueriesSupported(names: readonly string[], serverQueries: readonly string[], url?: string): void {
+  const missing = names.filter((name) => !serverQueries.includes(name));
+  if (missing.length === 0) return;
+  throw new TiledError(
+    "unsupported-query",
+    `The server does not support the quer${missing.length > 1 ? "ies" : "y"} ${missing.map((m) => JSON.stringify(m)).join(", ")} ` +
+      `(tiled would silently ignore ${missing.length > 1 ? "them" : "it"} and return unfiltered results).\n` +
+      `  The server supports: ${serverQueries.join(", ")}.` +
+      (missing.some((m) => ["time_range", "scan_id", "scan_id_range", "partial_uid"].includes(m))
+        ? "\n  Bluesky queries (TimeRange, ScanID, ScanIDRange, PartialUID) are rewritten on the client: use them through Container.search."
+        : ""),
+    { url },
+  );
+}

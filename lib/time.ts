@@ -1,0 +1,77 @@
+/**
+ * time.ts — ISO-8601 dates to epoch seconds and back, in an explicit IANA time zone.
+ *
+ * The port of the demo's `isotime_to_timestamp`. Python's `datetime.fromisoformat(…).timestamp()`
+ * silently used the machine's zone; here the zone is always named ("US/Central" is the demo's, an
+ * IANA alias of America/Chicago). A string with its own offset ("…Z", "…-05:00") keeps it.
+ *
+ * @example
+ * isotimeToTimestamp("2022-05-01", "US/Central");                 // 1651381200
+ * isotimeToTimestamp("2022-05-01 13:30", "US/Central");           // space instead of T works too
+ * timestampToIsotime(1662663265.17828, "US/Central");             // "2022-09-08T13:54:25.178280"
+ * timestampToIsotime(1662663265.17828, "UTC", { offset: true });  // "2022-09-08T18:54:25.178280+00:00"
+ */
+import { DateTime, IANAZone } from "luxon";
+import { badInput } from "./errors";
+
+/** Throw a bad-input TiledError unless `zone` is a known IANA zone name (or alias). */
+export function checkZone(zone: string): void {
+  if (typeof zone !== "string" || zone.trim() === "" || !IANAZone.isValidZone(zone)) {
+    throw badInput(`Unknown time zone ${JSON.stringify(zone)}: expected an IANA name such as "America/Chicago" or "US/Central".`);
+  }
+}
+
+// Formats accepted besides ISO-8601 proper: the ones bluesky-tiled-plugins' TimeRange accepts.
+const EXTRA_FORMATS = ["yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd HH"];
+
+/**
+ * Parse an ISO-8601 date or date-time in `zone` (unless it carries an offset) and return epoch
+ * seconds. Accepts "2022", "2022-05", "2022-05-01", "2022-05-01T13:30:00.123456" and the same
+ * with a space instead of "T". Invalid input or an unknown zone → TiledError "bad-input".
+ */
+export function isotimeToTimestamp(isotime: string, zone: string): number {
+  checkZone(zone);
+  if (typeof isotime !== "string" || isotime.trim() === "") {
+    throw badInput(`Invalid ISO-8601 date ${JSON.stringify(isotime)}: expected e.g. "2022-05-01" or "2022-05-01T13:30:00".`);
+  }
+  const text = isotime.trim();
+  let parsed = DateTime.fromISO(text, { zone, setZone: true });
+  for (const format of EXTRA_FORMATS) {
+    if (parsed.isValid) break;
+    parsed = DateTime.fromFormat(text, format, { zone });
+  }
+  if (!parsed.isValid) {
+    const why = DateTime.fromISO(text, { zone }).invalidExplanation ?? "unparsable";
+    throw badInput(`Invalid ISO-8601 date ${JSON.stringify(isotime)} (${why}): expected e.g. "2022-05-01" or "2022-05-01T13:30:00".`);
+  }
+  // Luxon keeps milliseconds only; put back the microseconds Python's datetime would keep.
+  const micro = /[T ]\d{2}:\d{2}:\d{2}[.,](\d{4,6})/.exec(text);
+  const extraMicros = micro ? Number(micro[1].padEnd(6, "0")) % 1000 : 0;
+  // One division of an exact integer count of microseconds gives the nearest double.
+  return (parsed.toMillis() * 1000 + extraMicros) / 1e6;
+}
+
+export interface IsotimeOptions {
+  /** Append the UTC offset ("-05:00"). Default false, like the 2022 server's summary.datetime. */
+  offset?: boolean;
+}
+
+/**
+ * Format epoch seconds as ISO-8601 local time in `zone`, with microseconds as Python's
+ * `datetime.isoformat()` writes them (omitted when zero), no offset unless asked.
+ */
+export function timestampToIsotime(epoch: number, zone: string, options: IsotimeOptions = {}): string {
+  checkZone(zone);
+  if (typeof epoch !== "number" || !Number.isFinite(epoch)) {
+    throw badInput(`Invalid epoch timestamp ${JSON.stringify(epoch)}: expected a finite number of seconds.`);
+  }
+  // Round to the microsecond as Python does, then split into whole milliseconds and the rest.
+  const totalMicros = Math.round(epoch * 1e6);
+  const millis = Math.floor(totalMicros / 1000);
+  const micros = ((totalMicros % 1_000_000) + 1_000_000) % 1_000_000;
+  const dt = DateTime.fromMillis(millis, { zone });
+  let text = dt.toFormat("yyyy-MM-dd'T'HH:mm:ss");
+  if (micros !== 0) text += `.${String(micros).padStart(6, "0")}`;
+  if (options.offset) text += dt.toFormat("ZZ");
+  return text;
+}
