@@ -62,6 +62,17 @@ export interface BytesRequestOptions extends RequestOptions {
   accept: string;
   /** If known (shape × itemsize), the body is streamed into one buffer of exactly this size. */
   expectedBytes?: number;
+  /**
+   * Stream the body straight into this view (length = expectedBytes), e.g. a slice of a larger
+   * result buffer, so a split read never holds a piece twice.
+   */
+  into?: Uint8Array;
+}
+
+/** Where a binary body goes: its expected size, and optionally the caller's buffer. */
+interface BodySink {
+  expectedBytes?: number;
+  into?: Uint8Array;
 }
 
 /** A request as the transport and the snapshot store see it. */
@@ -167,13 +178,21 @@ export class Transport {
 
   /** GET a URL and return its body as bytes (bulk data: arrays, Arrow tables). */
   async getBytes(url: string, options: BytesRequestOptions): Promise<Uint8Array> {
-    const response = await this.send({ url, accept: options.accept }, options, options.expectedBytes);
+    if (options.into && options.into.byteLength !== options.expectedBytes) {
+      throw new TiledError("bad-input", `The destination buffer holds ${options.into.byteLength} bytes, not the expected ${options.expectedBytes}.`, { url });
+    }
+    const response = await this.send({ url, accept: options.accept }, options, { expectedBytes: options.expectedBytes, into: options.into });
     if (options.expectedBytes !== undefined && response.body.byteLength !== options.expectedBytes) {
       throw new TiledError(
         "invalid-response",
         `Expected ${options.expectedBytes} bytes but the server sent ${response.body.byteLength}.`,
         { url, status: response.status, requestId: response.requestId },
       );
+    }
+    if (options.into && response.body !== options.into) {
+      // Replayed from a snapshot: copy into the caller's buffer.
+      options.into.set(response.body);
+      return options.into;
     }
     return response.body;
   }
@@ -182,20 +201,20 @@ export class Transport {
    * GET with retries; replayed from or recorded to the snapshot store when one is active.
    * Resolves only with a 2xx response; anything else becomes a TiledError.
    */
-  async send(request: TransportRequest, options: RequestOptions = {}, expectedBytes?: number): Promise<TransportResponse> {
-    const live = () => this.#sendWithRetries(request, options, expectedBytes);
+  async send(request: TransportRequest, options: RequestOptions = {}, sink: BodySink = {}): Promise<TransportResponse> {
+    const live = () => this.#sendWithRetries(request, options, sink);
     const secrets = this.#apiKey === undefined ? [] : [this.#apiKey];
     const response = this.snapshots ? await this.snapshots.handle(request, this.baseUrl, live, secrets) : await live();
     if (response.status < 200 || response.status >= 300) throw errorFromResponse(response);
     return response;
   }
 
-  async #sendWithRetries(request: TransportRequest, options: RequestOptions, expectedBytes?: number): Promise<TransportResponse> {
+  async #sendWithRetries(request: TransportRequest, options: RequestOptions, sink: BodySink): Promise<TransportResponse> {
     const started = Date.now();
     let delay = this.retry.initialDelayMs;
     for (let attempt = 1; ; attempt++) {
       try {
-        const response = await this.#sendOnce(request, options, expectedBytes);
+        const response = await this.#sendOnce(request, options, sink);
         // A 5xx is retried; when attempts run out it is returned and becomes an "http" error.
         if (response.status >= 500 && this.#mayRetry(attempt, started, delay, options)) {
           await sleep(delay);
@@ -219,10 +238,10 @@ export class Transport {
     return attempt < this.retry.attempts && Date.now() - started + delay < this.retry.totalTimeoutMs;
   }
 
-  async #sendOnce(request: TransportRequest, options: RequestOptions, expectedBytes?: number): Promise<TransportResponse> {
+  async #sendOnce(request: TransportRequest, options: RequestOptions, sink: BodySink): Promise<TransportResponse> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
-    const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+    const signal = options.signal ? anySignal(timeout, options.signal) : timeout;
     const headers: Record<string, string> = { Accept: request.accept };
     if (this.#apiKey !== undefined) headers.Authorization = `Apikey ${this.#apiKey}`;
     const fail = (cause: unknown): TiledError => {
@@ -245,7 +264,7 @@ export class Transport {
     const requestId = response.headers.get("x-tiled-request-id") ?? undefined;
     let body: Uint8Array;
     try {
-      body = response.ok ? await readBody(response, expectedBytes) : new Uint8Array(await response.arrayBuffer());
+      body = response.ok ? await readBody(response, sink) : new Uint8Array(await response.arrayBuffer());
     } catch (cause) {
       if (cause instanceof TiledError) throw cause;
       throw fail(cause);
@@ -254,14 +273,28 @@ export class Transport {
   }
 }
 
+/** A signal that aborts when either does (AbortSignal.any, which TypeScript 5.0's lib does not declare). */
+function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
+  const controller = new AbortController();
+  const abort = (source: AbortSignal) => () => controller.abort(source.reason);
+  if (a.aborted) controller.abort(a.reason);
+  else if (b.aborted) controller.abort(b.reason);
+  else {
+    a.addEventListener("abort", abort(a), { once: true });
+    b.addEventListener("abort", abort(b), { once: true });
+  }
+  return controller.signal;
+}
+
 /**
  * Read a body. With a known size, stream it into one buffer of that size, so a 300 MB array needs
  * 300 MB rather than the chunks plus their concatenation. The buffer is a fresh ArrayBuffer, so
  * any TypedArray view of it is aligned.
  */
-async function readBody(response: Response, expectedBytes?: number): Promise<Uint8Array> {
+async function readBody(response: Response, sink: BodySink): Promise<Uint8Array> {
+  const expectedBytes = sink.expectedBytes;
   if (expectedBytes === undefined || response.body === null) return new Uint8Array(await response.arrayBuffer());
-  const out = new Uint8Array(new ArrayBuffer(expectedBytes));
+  const out = sink.into ?? new Uint8Array(new ArrayBuffer(expectedBytes));
   let offset = 0;
   for await (const chunk of response.body) {
     const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : (chunk as Uint8Array);
