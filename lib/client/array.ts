@@ -1,0 +1,180 @@
+/**
+ * client/array.ts — read an array node as a TypedArray with its shape.
+ *
+ * Bytes come as `application/octet-stream` (never JSON) and are decoded by dtype.ts. A selection
+ * is checked against the shape before anything is sent (slice.ts). A read bigger than the server's
+ * 300 MB response limit is split into pieces that each fit — along the first axes, so each piece is
+ * a contiguous run of the result — and every piece is streamed straight into one preallocated
+ * buffer: the caller sees one array, and memory stays near the size of the result.
+ *
+ * @example
+ * const frames = await stream.get("adsimdet_image", { kind: "array" });
+ * frames.shape;                                        // [10, 1, 1024, 1024]
+ * const { data, shape, dtype } = await frames.read({ slice: [0, 0] });   // first frame
+ * // data: Uint8Array(1048576), shape: [1024, 1024], dtype: "uint8"
+ * const block = await frames.readBlock([0, 0, 0, 0]);
+ */
+import { badInput } from "../errors";
+import { checkDecodable, decodeArray, numpyName } from "../dtype";
+import type { ArrayData } from "../dtype";
+import { buildUrl } from "../pagination";
+import { ArrayStructure } from "../schemas/structures";
+import type { BuiltinDtype } from "../schemas/structures";
+import type { NodeResource } from "../schemas/node";
+import { normalizeSlice, resultShape, sliceToString } from "../slice";
+import type { Axis, SliceSpec } from "../slice";
+import { parseWith } from "../transport";
+import type { RequestOptions } from "../transport";
+import { BaseClient } from "./base";
+import type { Context } from "./context";
+import { registerFamilyClient } from "./registry";
+
+export interface ArrayReadOptions extends RequestOptions {
+  /** numpy-style selection: 3, [0, slice(0, 10)], "0,0:10,::2", "...,0". Default: everything. */
+  slice?: SliceSpec;
+  /** Split reads larger than this many bytes. Default: the context's limit (300 MB). */
+  responseBytesizeLimit?: number;
+}
+
+/** One request of a split read: the selection and where its bytes land in the result. */
+export interface ReadPiece {
+  axes: Axis[];
+  /** Byte offset of this piece in the result. */
+  offset: number;
+  bytes: number;
+}
+
+const product = (xs: readonly number[]) => xs.reduce((a, b) => a * b, 1);
+
+/**
+ * Split a selection into pieces of at most `limitBytes`, each a contiguous run of the C-ordered
+ * result: split the first axis into runs of rows when a row fits, else fix each index of the first
+ * axis and split the next one. Pieces are returned in order; offsets are byte offsets.
+ */
+export function planPieces(axes: readonly Axis[], itemsize: number, limitBytes: number): ReadPiece[] {
+  const pieces: ReadPiece[] = [];
+  const total = product(axes.map((a) => a.count)) * itemsize;
+  if (total === 0) return pieces;
+  let offset = 0;
+  const visit = (fixed: Axis[], d: number) => {
+    const restAxes = axes.slice(d);
+    const bytes = product(restAxes.map((a) => a.count)) * itemsize;
+    if (bytes <= limitBytes || d === axes.length) {
+      pieces.push({ axes: [...fixed, ...restAxes], offset, bytes });
+      offset += bytes;
+      return;
+    }
+    const axis = axes[d];
+    const rowBytes = product(axes.slice(d + 1).map((a) => a.count)) * itemsize;
+    if (rowBytes <= limitBytes) {
+      const rowsPerPiece = Math.max(1, Math.floor(limitBytes / rowBytes));
+      for (let k = 0; k < axis.count; k += rowsPerPiece) {
+        const n = Math.min(rowsPerPiece, axis.count - k);
+        const start = axis.start + k * axis.step;
+        const piece: Axis = axis.index
+          ? axis
+          : { start, stop: start + (n - 1) * axis.step + 1, step: axis.step, count: n, index: false };
+        const restBytes = n * rowBytes;
+        pieces.push({ axes: [...fixed, piece, ...axes.slice(d + 1)], offset, bytes: restBytes });
+        offset += restBytes;
+      }
+      return;
+    }
+    // Even one row is too big: fix each index of this axis and split the next axis.
+    for (let k = 0; k < axis.count; k++) {
+      const i = axis.start + k * axis.step;
+      visit([...fixed, { start: i, stop: i + 1, step: 1, count: 1, index: axis.index }], d + 1);
+    }
+  };
+  visit([], 0);
+  return pieces;
+}
+
+export class ArrayClient extends BaseClient {
+  readonly structure: ArrayStructure;
+
+  constructor(context: Context, item: NodeResource, path: readonly string[]) {
+    super(context, item, path);
+    this.structure = parseWith(ArrayStructure, item.attributes.structure, context.apiUrl("metadata", path));
+  }
+
+  get shape(): number[] {
+    return [...this.structure.shape];
+  }
+  get ndim(): number {
+    return this.structure.shape.length;
+  }
+  get size(): number {
+    return product(this.structure.shape);
+  }
+  get chunks(): number[][] {
+    return this.structure.chunks.map((c) => [...c]);
+  }
+  get dims(): string[] | null {
+    return this.structure.dims ? [...this.structure.dims] : null;
+  }
+  /** The data type as the server describes it (throws unsupported-dtype for structured types). */
+  get dataType(): BuiltinDtype {
+    return checkDecodable(this.structure.data_type);
+  }
+  /** numpy's name of the type: "uint16", "float64", … */
+  get dtype(): string {
+    return numpyName(this.dataType);
+  }
+  get nbytes(): number {
+    return this.size * this.structure.data_type.itemsize;
+  }
+
+  /** Read the whole array or a selection, split into several requests if it exceeds the size limit. */
+  async read(options: ArrayReadOptions = {}): Promise<ArrayData> {
+    const dataType = this.dataType;
+    const axes = normalizeSlice(options.slice, this.structure.shape);
+    const shape = resultShape(axes);
+    const itemsize = this.structure.data_type.itemsize;
+    const total = product(axes.map((a) => a.count)) * itemsize;
+    const limit = options.responseBytesizeLimit ?? this.context.responseBytesizeLimit;
+    if (!Number.isInteger(limit) || limit < 1) throw badInput(`responseBytesizeLimit ${limit} must be a positive integer.`);
+    // One buffer for the result; every piece streams into its own stretch of it.
+    const out = new Uint8Array(new ArrayBuffer(total));
+    for (const piece of planPieces(axes, itemsize, limit)) {
+      await this.#fetch(piece.axes, out.subarray(piece.offset, piece.offset + piece.bytes), options);
+    }
+    return { data: decodeArray(out, dataType), shape, dtype: numpyName(dataType), dataType };
+  }
+
+  /** How many requests `read(options)` would make (a 300 MB+ read makes several). */
+  fetchCount(options: ArrayReadOptions = {}): number {
+    const axes = normalizeSlice(options.slice, this.structure.shape);
+    return planPieces(axes, this.structure.data_type.itemsize, options.responseBytesizeLimit ?? this.context.responseBytesizeLimit).length;
+  }
+
+  async #fetch(axes: Axis[], into: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
+    const shape = resultShape(axes);
+    // The whole array needs no slice parameter; otherwise send explicit start:stop[:step] per axis.
+    const whole = axes.every((a, i) => !a.index && a.start === 0 && a.step === 1 && a.stop === this.structure.shape[i]);
+    const params: [string, string][] = [["expected_shape", shape.length ? shape.join(",") : "scalar"]];
+    if (!whole && axes.length) params.push(["slice", sliceToString(axes)]);
+    const url = buildUrl(this.context.apiUrl("array/full", this.path), params);
+    return this.context.transport.getBytes(url, { ...options, accept: "application/octet-stream", expectedBytes: into.byteLength, into });
+  }
+
+  /** Read one chunk (`/array/block`), by its block index along each axis. */
+  async readBlock(block: readonly number[], options: RequestOptions = {}): Promise<ArrayData> {
+    const dataType = this.dataType;
+    const chunks = this.structure.chunks;
+    if (block.length !== chunks.length || block.some((b, i) => !Number.isInteger(b) || b < 0 || b >= chunks[i].length)) {
+      throw badInput(`Block index [${block.join(", ")}] is out of range for chunks of ${chunks.map((c) => c.length).join("×")} blocks.`);
+    }
+    const shape = block.map((b, i) => chunks[i][b]);
+    const bytes = product(shape) * dataType.itemsize;
+    const url = buildUrl(this.context.apiUrl("array/block", this.path), [["block", block.join(",")], ["expected_shape", shape.length ? shape.join(",") : "scalar"]]);
+    const data = await this.context.transport.getBytes(url, { ...options, accept: "application/octet-stream", expectedBytes: bytes });
+    return { data: decodeArray(data, dataType), shape, dtype: numpyName(dataType), dataType };
+  }
+
+  override toString(): string {
+    return `<ArrayClient /${this.path.join("/")} shape=[${this.shape.join(", ")}] dtype=${this.structure.data_type.itemsize && "kind" in this.structure.data_type ? this.dtype : "struct"}>`;
+  }
+}
+
+registerFamilyClient("array", ArrayClient);

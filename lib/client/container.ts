@@ -1,0 +1,313 @@
+/**
+ * client/container.ts — a node with children: search it, sort it, walk it lazily, look things up.
+ *
+ * Mirrors tiled's Python `Container`. `search(query)` and `sort(...)` return a new lazy view and
+ * send nothing; `keys()`, `values()` and `items()` fetch pages as you iterate, re-adding filters and
+ * sort on every page. Before a filter is sent, the server's registered queries are checked (tiled
+ * ignores unknown filters silently). Regex on a node that cannot run it (SQL catalogs) is applied
+ * here, on the client, after the other queries narrow the search (see loose.ts).
+ *
+ * @example
+ * const catalog = await client.get("bdp2022", { kind: "container" });
+ * const pushes = catalog.search(Key("start.plan_name").eq("push_images")).sort("start.time");
+ * console.log(await pushes.count(), await pushes.keys().first());
+ * const run = await pushes.values().last();
+ * const stream = await catalog.get([uid, "primary"], { kind: "stream" });
+ */
+import { isBlueskyQuery, rewriteBlueskyQuery } from "../bluesky-queries";
+import type { BlueskyQuery } from "../bluesky-queries";
+import { badInput, isTiledError, TiledError } from "../errors";
+import { compileRegex, regexMatches } from "../loose";
+import { checkPageSize, DEFAULT_PAGE_LIMIT, buildUrl, paginate } from "../pagination";
+import { KeyLookup, queriesToParams } from "../queries";
+import type { Query, RegexQuery } from "../queries";
+import { DistinctResponse, MetadataResponse, SearchPage } from "../schemas/node";
+import type { NodeResource } from "../schemas/node";
+import type { RequestOptions } from "../transport";
+import type { ArrayClient } from "./array";
+import { BaseClient } from "./base";
+import type { Context } from "./context";
+import { clientForItem, registerFamilyClient } from "./registry";
+import type { BlueskyEventStream } from "./stream";
+import type { BlueskyRun } from "./run";
+import type { TableClient } from "./table";
+import { LazyView } from "./view";
+
+/** A sort key: "start.time" (ascending), "-start.time" (descending), or ["start.time", -1]. */
+export type SortKey = string | readonly [string, 1 | -1];
+
+/** What `get(key, { kind })` can insist on, and the client type it then returns. */
+export interface ClientKinds {
+  container: Container;
+  array: ArrayClient;
+  table: TableClient;
+  run: BlueskyRun;
+  stream: BlueskyEventStream;
+}
+export type ClientKind = keyof ClientKinds;
+
+export interface ContainerState {
+  queries: readonly Query[];
+  sorting: readonly (readonly [string, 1 | -1])[] | null;
+  pageSize: number;
+}
+
+/** Throw bad-input unless `client` is of `kind`; return it typed. */
+export function asKind<K extends ClientKind>(client: BaseClient, kind: K): ClientKinds[K] {
+  const specs = client.specs.map((s) => s.name);
+  const family = client.structureFamily;
+  const ok =
+    kind === "run"
+      ? specs.includes("BlueskyRun")
+      : kind === "stream"
+        ? specs.includes("BlueskyEventStream")
+        : kind === "container"
+          ? client instanceof Container
+          : family === kind;
+  if (!ok) {
+    throw new TiledError(
+      "bad-input",
+      `/${client.path.join("/")} is a ${family ?? "node"}${specs.length ? ` (specs ${specs.join(", ")})` : ""}, not a ${kind}.`,
+      { url: client.uri },
+    );
+  }
+  return client as ClientKinds[K];
+}
+
+function parseSortKey(key: SortKey): readonly [string, 1 | -1] {
+  if (typeof key === "string") return key.startsWith("-") ? [key.slice(1), -1] : [key.replace(/^\+/, ""), 1];
+  if (!Array.isArray(key) || typeof key[0] !== "string" || (key[1] !== 1 && key[1] !== -1)) {
+    throw badInput(`Sort key ${JSON.stringify(key)} must be "key", "-key" or [key, 1 | -1].`);
+  }
+  return [key[0], key[1]];
+}
+
+export class Container extends BaseClient {
+  readonly #state: ContainerState;
+
+  constructor(context: Context, item: NodeResource, path: readonly string[], state: Partial<ContainerState> = {}) {
+    super(context, item, path);
+    this.#state = { queries: state.queries ?? [], sorting: state.sorting ?? null, pageSize: state.pageSize ?? DEFAULT_PAGE_LIMIT };
+  }
+
+  /** The queries applied so far (after Bluesky rewriting). */
+  get queries(): readonly Query[] {
+    return this.#state.queries;
+  }
+
+  /** The sort as (key, direction) pairs; the server's default is [["", 1]] (insertion order). */
+  get sorting(): readonly (readonly [string, 1 | -1])[] {
+    if (this.#state.sorting) return this.#state.sorting;
+    const server = (this.item.attributes.sorting ?? []).map((s): readonly [string, 1 | -1] => [s.key, s.direction < 0 ? -1 : 1]);
+    return server.length ? server : [["", 1]];
+  }
+
+  /** The view's state (queries, sorting, page size), e.g. to rebuild it as another class. */
+  get state(): ContainerState {
+    return { ...this.#state };
+  }
+
+  /** Items requested per page (1…300). */
+  get pageSize(): number {
+    return this.#state.pageSize;
+  }
+
+  /** A copy of this client (same class) with some state changed. */
+  protected newVariation(state: Partial<ContainerState>): this {
+    const Ctor = this.constructor as new (context: Context, item: NodeResource, path: readonly string[], state: Partial<ContainerState>) => this;
+    return new Ctor(this.context, this.item, this.path, { ...this.#state, ...state });
+  }
+
+  /** Turn a query as given into the queries sent (Bluesky queries rewritten). Overridden by catalogs of runs. */
+  protected prepareQuery(query: Query | BlueskyQuery): Query[] {
+    return isBlueskyQuery(query) ? rewriteBlueskyQuery(query) : [query];
+  }
+
+  /** A new view with `query` added (all queries must match). Nothing is sent until you read. */
+  search(query: Query | BlueskyQuery): this {
+    return this.newVariation({ queries: [...this.#state.queries, ...this.prepareQuery(query)] });
+  }
+
+  /** A new view sorted by these keys ("start.time", "-start.time", or ["start.time", -1]). */
+  sort(...keys: SortKey[]): this {
+    return this.newVariation({ sorting: keys.map(parseSortKey) });
+  }
+
+  /** A new view fetching `size` items per page (1…300; 0, negative or over 300 is bad-input). */
+  withPageSize(size: number): this {
+    return this.newVariation({ pageSize: checkPageSize(size) });
+  }
+
+  /** The `sort=` values, as the Python client writes them (reversed for backwards iteration). */
+  sortParams(direction: 1 | -1 = 1): string[] {
+    const list = this.sorting.map(([key, dir]) => `${dir * direction < 0 ? "-" : ""}${key}`);
+    return list.join("") === "" ? [] : list;
+  }
+
+  get searchUrl(): string {
+    return this.context.apiUrl("search", this.path);
+  }
+
+  /**
+   * Split the queries into those the server runs and regexes to apply here. Checks the server's
+   * registered queries first, and probes once per path whether it runs regex.
+   */
+  protected async planQueries(options: RequestOptions = {}): Promise<{ server: Query[]; client: RegexQuery[] }> {
+    const server: Query[] = [];
+    const client: RegexQuery[] = [];
+    const about = await this.context.about(options);
+    for (const query of this.#state.queries) {
+      if (query.name === "regex") {
+        compileRegex(query); // report a bad pattern before any request
+        if (about.queries.includes("regex") && (await this.#regexRunsOnServer(query, options))) server.push(query);
+        else client.push(query);
+      } else server.push(query);
+    }
+    await this.context.checkQueries(server, this.searchUrl);
+    return { server, client };
+  }
+
+  async #regexRunsOnServer(query: RegexQuery, options: RequestOptions): Promise<boolean> {
+    const key = this.path.join("/");
+    const known = this.context.regexOnServer.get(key);
+    if (known !== undefined) return known;
+    const url = buildUrl(this.searchUrl, [...queriesToParams([query]), ["fields", ""], ["page[limit]", "1"]]);
+    let supported = true;
+    try {
+      await this.context.transport.getJson(url, SearchPage, options);
+    } catch (err) {
+      if (isTiledError(err, "http") && err.status === 400 && /not supported/i.test(String(err.detail))) supported = false;
+      else throw err;
+    }
+    this.context.regexOnServer.set(key, supported);
+    return supported;
+  }
+
+  /** The children's descriptions, page by page, filters applied. `ids` asks for keys only. */
+  protected async *iterate(direction: 1 | -1, limit: number | undefined, ids: boolean, options: RequestOptions = {}): AsyncGenerator<NodeResource> {
+    if (limit === 0) return;
+    const { server, client } = await this.planQueries(options);
+    const compiled = client.map((q) => compileRegex(q));
+    const params = queriesToParams(server);
+    // Client-side filters need each child's metadata, so ask for everything then.
+    if (ids && client.length === 0) params.push(["fields", ""]);
+    const pageSize = limit !== undefined && client.length === 0 ? Math.min(limit, this.pageSize) : this.pageSize;
+    let yielded = 0;
+    for await (const page of paginate(this.context.transport, this.searchUrl, { ...options, params, sort: this.sortParams(direction), pageSize })) {
+      for (const item of page.data) {
+        if (!client.every((q, i) => regexMatches(item.attributes.metadata, q, compiled[i]))) continue;
+        yield item;
+        if (limit !== undefined && ++yielded >= limit) return;
+      }
+    }
+  }
+
+  #describe(): string {
+    return `/${this.path.join("/")}${this.#state.queries.length ? " (with the search applied)" : ""}`;
+  }
+
+  /** The children's keys, lazily. */
+  keys(options: RequestOptions = {}): LazyView<string> {
+    const self = this;
+    return new LazyView(async function* (direction, limit) {
+      for await (const item of self.iterate(direction, limit, true, options)) yield item.id;
+    }, this.#describe());
+  }
+
+  /** The children as clients, lazily. With `kind`, each must be of that kind (typed accordingly). */
+  values(): LazyView<BaseClient>;
+  values<K extends ClientKind>(options: RequestOptions & { kind: K }): LazyView<ClientKinds[K]>;
+  values(options?: RequestOptions): LazyView<BaseClient>;
+  values(options: RequestOptions & { kind?: ClientKind } = {}): LazyView<BaseClient> {
+    const self = this;
+    return new LazyView(async function* (direction, limit) {
+      for await (const item of self.iterate(direction, limit, false, options)) {
+        const client = clientForItem(self.context, item, [...self.path, item.id]);
+        yield options.kind ? asKind(client, options.kind) : client;
+      }
+    }, this.#describe());
+  }
+
+  /** [key, client] pairs, lazily. */
+  items(options: RequestOptions = {}): LazyView<[string, BaseClient]> {
+    const self = this;
+    return new LazyView(async function* (direction, limit) {
+      for await (const item of self.iterate(direction, limit, false, options)) {
+        yield [item.id, clientForItem(self.context, item, [...self.path, item.id])];
+      }
+    }, this.#describe());
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<string> {
+    return this.keys()[Symbol.asyncIterator]();
+  }
+
+  /** How many children match (Python's `len(c)`). With a client-side regex, counts by reading. */
+  async count(options: RequestOptions = {}): Promise<number> {
+    const { server, client } = await this.planQueries(options);
+    if (client.length === 0) {
+      const url = buildUrl(this.searchUrl, [...queriesToParams(server), ["fields", "count"], ["page[limit]", "1"], ...this.sortParams().map((s): [string, string] => ["sort", s])]);
+      const page = await this.context.transport.getJson(url, SearchPage, options);
+      if (typeof page.meta.count === "number") return page.meta.count;
+    }
+    let n = 0;
+    for await (const _item of this.iterate(1, undefined, true, options)) n++;
+    return n;
+  }
+
+  /**
+   * A child (or deeper node) by key: "uid", "uid/primary" or ["uid", "primary"]. On a searched
+   * container the first key must be among the results. `kind` checks and types the result.
+   * An unknown key → TiledError "not-found" (404).
+   */
+  get(key: string | readonly string[]): Promise<BaseClient>;
+  get<K extends ClientKind>(key: string | readonly string[], options: RequestOptions & { kind: K }): Promise<ClientKinds[K]>;
+  get(key: string | readonly string[], options?: RequestOptions): Promise<BaseClient>;
+  async get(key: string | readonly string[], options: RequestOptions & { kind?: ClientKind } = {}): Promise<BaseClient> {
+    const keys = (typeof key === "string" ? [key] : [...key]).flatMap((k) => {
+      if (typeof k !== "string") throw badInput(`Container keys are strings, not ${JSON.stringify(k)}.`);
+      return k.split("/");
+    }).filter((k) => k !== "");
+    if (keys.length === 0) throw badInput("get() needs a key.");
+    const client = await this.lookup(keys, options);
+    return options.kind ? asKind(client, options.kind) : client;
+  }
+
+  /** Resolve keys below this node (subclasses remap keys, e.g. a run's old `streams/` layout). */
+  protected async lookup(keys: readonly string[], options: RequestOptions = {}): Promise<BaseClient> {
+    if (this.#state.queries.length === 0) {
+      const path = [...this.path, ...keys];
+      const url = this.context.apiUrl("metadata", path);
+      const response = await this.context.transport.getJson(url, MetadataResponse, options);
+      return clientForItem(this.context, response.data, path);
+    }
+    // Searched: the first key must be one of the results.
+    const [first, ...rest] = keys;
+    const { server, client } = await this.planQueries(options);
+    const url = buildUrl(this.searchUrl, [...queriesToParams([KeyLookup(first), ...server])]);
+    const page = await this.context.transport.getJson(url, SearchPage, options);
+    const item = page.data.find((d) => d.id === first);
+    if (!item || !client.every((q) => regexMatches(item.attributes.metadata, q))) {
+      throw new TiledError("not-found", `No entry ${JSON.stringify(first)} in ${this.#describe()}.`, { url, status: 404 });
+    }
+    const found = clientForItem(this.context, item, [...this.path, first]);
+    if (rest.length === 0) return found;
+    if (!(found instanceof Container)) throw badInput(`/${found.path.join("/")} has no children (it is a ${found.structureFamily}).`);
+    return found.get(rest, options);
+  }
+
+  /** Distinct values of metadata keys among the children (`GET /distinct`), with counts. */
+  async distinct(metadataKeys: readonly string[], options: RequestOptions & { counts?: boolean } = {}): Promise<DistinctResponse> {
+    const { server } = await this.planQueries(options);
+    const params: [string, string][] = [...metadataKeys.map((k): [string, string] => ["metadata", k]), ["counts", String(options.counts ?? true)], ...queriesToParams(server)];
+    return this.context.transport.getJson(buildUrl(this.context.apiUrl("distinct", this.path), params), DistinctResponse, options);
+  }
+
+  override toString(): string {
+    const q = this.#state.queries.length ? ` queries=${this.#state.queries.map((x) => x.name).join("+")}` : "";
+    return `${super.toString().slice(0, -1)}${q}>`;
+  }
+}
+
+registerFamilyClient("container", Container);
+registerFamilyClient("composite", Container);

@@ -1,0 +1,72 @@
+/**
+ * client/from-uri.ts — connect: `fromUri(uri)` returns the client for the node the URI names.
+ *
+ * Like tiled's Python `from_uri`. The URI is the server root (`http://127.0.0.1:8000`), a node
+ * under it (`http://127.0.0.1:8000/bdp2022`), or a tiled API URL of a node
+ * (`http://127.0.0.1:8000/api/v1/metadata/bdp2022`). The first request fetches the node, so a
+ * wrong URI fails here, with a TiledError that says what to do.
+ *
+ * @example
+ * const client = await fromUri("http://127.0.0.1:8000");
+ * const catalog = await client.get("bdp2022", { kind: "container" });
+ * const bdp = await fromUri("http://127.0.0.1:8000/bdp2022");          // the same node directly
+ * const offline = await fromUri("http://127.0.0.1:8000", { snapshots: "replay" });
+ */
+import { badInput } from "../errors";
+import { MetadataResponse } from "../schemas/node";
+import type { RequestOptions } from "../transport";
+import { normalizeBaseUrl } from "../transport";
+import { ArrayClient } from "./array";
+import { CatalogOfBlueskyRuns } from "./catalog";
+import { Container } from "./container";
+import { Context } from "./context";
+import type { ContextOptions } from "./context";
+import { clientForItem } from "./registry";
+import { BlueskyRun } from "./run";
+import { BlueskyEventStream } from "./stream";
+import { TableClient } from "./table";
+
+// Referenced so every client class registers itself whatever the caller imports.
+export const CLIENT_CLASSES = [Container, ArrayClient, TableClient, BlueskyRun, BlueskyEventStream, CatalogOfBlueskyRuns] as const;
+
+export interface FromUriOptions extends ContextOptions, RequestOptions {}
+
+/** Split a URI into the server's base URL and the node path. */
+export function parseTiledUri(uri: string): { baseUrl: string; path: string[] } {
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw badInput(`${JSON.stringify(uri)} is not a URL; expected e.g. "http://127.0.0.1:8000".`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw badInput(`${JSON.stringify(uri)}: only http and https are supported.`);
+  const segments = url.pathname.split("/").filter(Boolean).map((s) => decodeURIComponent(s));
+  const api = segments.indexOf("api");
+  let prefix: string[] = [];
+  let path = segments;
+  if (api >= 0 && segments[api + 1] === "v1") {
+    prefix = segments.slice(0, api);
+    path = segments.slice(api + 2);
+    // /api/v1/metadata/<path>, /api/v1/search/<path>, …: drop the route.
+    if (["metadata", "search", "node"].includes(path[0] ?? "")) path = path.slice(path[0] === "node" ? 2 : 1);
+  }
+  const base = normalizeBaseUrl(`${url.origin}${prefix.length ? `/${prefix.join("/")}` : ""}`);
+  return { baseUrl: base, path };
+}
+
+/** Connect to a tiled server and return the client for the node `uri` names (the root by default). */
+export async function fromUri(uri: string, options: FromUriOptions = {}): Promise<Container> {
+  const { baseUrl, path } = parseTiledUri(uri);
+  const context = new Context({ ...options, baseUrl });
+  return fromContext(context, path, options);
+}
+
+/** The container at `path` on an existing context (shares its transport and caches). */
+export async function fromContext(context: Context, path: readonly string[] = [], options: RequestOptions = {}): Promise<Container> {
+  const response = await context.transport.getJson(context.apiUrl("metadata", path), MetadataResponse, options);
+  const client = clientForItem(context, response.data, path);
+  if (!(client instanceof Container)) {
+    throw badInput(`/${path.join("/")} is a ${client.structureFamily}, not a container: open its parent and use get().`);
+  }
+  return client;
+}

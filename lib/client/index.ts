@@ -1,0 +1,20 @@
+/**
+ * client/index.ts — the tiled client: fromUri and the node classes.
+ *
+ * @example
+ * import { fromUri, BlueskyRun } from "./client";
+ * const client = await fromUri("http://127.0.0.1:8000");
+ * for await (const key of client.keys()) console.log(key);        // bdp2022, 20idb_usaxs
+ * const run = await (await client.get("bdp2022", { kind: "container" })).values({ kind: "run" }).last();
+ */
+export * from "./context";
+export * from "./registry";
+export * from "./base";
+export * from "./view";
+export * from "./container";
+export * from "./array";
+export * from "./table";
+export * from "./run";
+export * from "./stream";
+export * from "./catalog";
+export * from "./from-uri";

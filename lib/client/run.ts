@@ -1,0 +1,110 @@
+/**
+ * client/run.ts — a Bluesky run (spec BlueskyRun): its start and stop documents and its streams.
+ *
+ * TiledWriter stores a run as a container keyed by the start uid, with metadata `{start, stop}`
+ * and one child container per stream. An older layout put the streams under a `streams` child;
+ * `get("primary")` and `streamNames()` handle both, as bluesky-tiled-plugins does.
+ *
+ * @example
+ * const run = await catalog.get("ae762f9c-4933-4aa4-a720-147f4aaab6fd", { kind: "run" });
+ * run.start.plan_name;              // "push_images"
+ * run.stop?.exit_status;            // "success"
+ * await run.streamNames();          // ["primary"]
+ * const primary = await run.stream("primary");
+ */
+import { TiledError, isTiledError } from "../errors";
+import { RunStart, RunStop } from "../schemas/bluesky";
+import type { RunMetadata } from "../schemas/bluesky";
+import { parseWith } from "../transport";
+import type { RequestOptions } from "../transport";
+import type { BaseClient } from "./base";
+import { Container } from "./container";
+import { registerSpecClient } from "./registry";
+import type { BlueskyEventStream } from "./stream";
+
+export class BlueskyRun extends Container {
+  #layout: Promise<{ namespace: boolean; names: string[] }> | undefined;
+
+  /** The run start document (Python: `run.start`). */
+  get start(): RunStart {
+    return parseWith(RunStart, this.metadata.start, this.uri);
+  }
+
+  /** The run stop document, or null while the run has not ended (Python: `run.stop`). */
+  get stop(): RunStop | null {
+    const stop = this.metadata.stop;
+    return stop === undefined || stop === null ? null : parseWith(RunStop, stop, this.uri);
+  }
+
+  /** `{start, stop}` as one typed object. */
+  get runMetadata(): RunMetadata {
+    return { ...this.metadata, start: this.start, stop: this.stop };
+  }
+
+  /** The run's uid (its key in the catalog). */
+  get uid(): string {
+    return this.start.uid;
+  }
+
+  async #readLayout(options: RequestOptions): Promise<{ namespace: boolean; names: string[] }> {
+    const keys: string[] = [];
+    for await (const key of this.keys(options)) keys.push(key);
+    if (!keys.includes("streams")) return { namespace: false, names: keys };
+    const streams = await super.lookup(["streams"], options);
+    if (streams.specs.some((s) => s.name === "BlueskyEventStream")) return { namespace: false, names: keys };
+    const names: string[] = [];
+    if (streams instanceof Container) for await (const key of streams.keys(options)) names.push(key);
+    return { namespace: true, names };
+  }
+
+  #getLayout(options: RequestOptions = {}): Promise<{ namespace: boolean; names: string[] }> {
+    if (!this.#layout) {
+      this.#layout = this.#readLayout(options);
+      this.#layout.catch(() => {
+        this.#layout = undefined;
+      });
+    }
+    return this.#layout;
+  }
+
+  /** True when the streams sit under a `streams` child (the older TiledWriter layout). */
+  async hasStreamsNamespace(options: RequestOptions = {}): Promise<boolean> {
+    return (await this.#getLayout(options)).namespace;
+  }
+
+  /** The names of the run's streams ("primary", "baseline", …), in either layout. */
+  async streamNames(options: RequestOptions = {}): Promise<string[]> {
+    return [...(await this.#getLayout(options)).names];
+  }
+
+  /** A stream by name (Python: `run["primary"]`). */
+  stream(name: string, options: RequestOptions = {}): Promise<BlueskyEventStream> {
+    return this.get(name, { ...options, kind: "stream" });
+  }
+
+  /** The event descriptors' metadata of every stream. */
+  async descriptors(options: RequestOptions = {}): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    for (const name of await this.streamNames(options)) out.push((await this.stream(name, options)).metadata);
+    return out;
+  }
+
+  protected override async lookup(keys: readonly string[], options: RequestOptions = {}): Promise<BaseClient> {
+    try {
+      const found = await super.lookup(keys, options);
+      // New layout, but someone asked for "streams/<name>": the stream itself unless "streams" is a real namespace.
+      return found;
+    } catch (err) {
+      if (!isTiledError(err, "not-found")) throw err;
+      const layout = await this.#getLayout(options);
+      if (layout.namespace && keys[0] !== "streams") return super.lookup(["streams", ...keys], options);
+      if (!layout.namespace && keys[0] === "streams" && keys.length > 1) return super.lookup(keys.slice(1), options);
+      if (!layout.namespace && keys[0] === "streams") {
+        throw new TiledError("not-found", `This run has no "streams" namespace (the current layout): use the stream names directly, e.g. run.get("primary").`, { url: err.url, status: 404 });
+      }
+      throw err;
+    }
+  }
+}
+
+registerSpecClient("BlueskyRun", BlueskyRun);

@@ -1,0 +1,89 @@
+/**
+ * client/table.ts — read a table node as an Apache Arrow table.
+ *
+ * Tables come as `application/vnd.apache.arrow.file` and are decoded by apache-arrow's
+ * `tableFromIPC`; choose columns with `columns` (sent as repeated `column=` parameters). A table
+ * too big for one response (400 "Response would exceed …") is read partition by partition.
+ *
+ * @example
+ * const internal = await stream.get("internal", { kind: "table" });
+ * internal.columns;                                   // ["seq_num", "time", "I0", "ts_I0"]
+ * const table = await internal.read({ columns: ["time", "I0"] });
+ * table.getChild("I0")?.toArray();                    // Float64Array
+ * table.numRows;
+ */
+import { Table, tableFromIPC } from "apache-arrow";
+import { isTiledError } from "../errors";
+import { buildUrl } from "../pagination";
+import type { NodeResource } from "../schemas/node";
+import { TableStructure } from "../schemas/structures";
+import { parseWith } from "../transport";
+import type { RequestOptions } from "../transport";
+import { badInput } from "../errors";
+import { BaseClient } from "./base";
+import type { Context } from "./context";
+import { registerFamilyClient } from "./registry";
+
+export const ARROW_MIME_TYPE = "application/vnd.apache.arrow.file";
+
+export interface TableReadOptions extends RequestOptions {
+  /** Only these columns (default: all). */
+  columns?: readonly string[];
+}
+
+export class TableClient extends BaseClient {
+  readonly structure: TableStructure;
+
+  constructor(context: Context, item: NodeResource, path: readonly string[]) {
+    super(context, item, path);
+    this.structure = parseWith(TableStructure, item.attributes.structure, context.apiUrl("metadata", path));
+  }
+
+  get columns(): string[] {
+    return [...this.structure.columns];
+  }
+  get npartitions(): number {
+    return this.structure.npartitions;
+  }
+
+  #columnParams(columns: readonly string[] | undefined): [string, string][] {
+    if (!columns) return [];
+    const unknown = columns.filter((c) => !this.structure.columns.includes(c));
+    if (unknown.length) {
+      throw badInput(`No column${unknown.length > 1 ? "s" : ""} ${unknown.map((c) => JSON.stringify(c)).join(", ")} in /${this.path.join("/")}; it has ${this.structure.columns.join(", ")}.`);
+    }
+    return columns.map((c): [string, string] => ["column", c]);
+  }
+
+  /** The whole table (or some columns) as Arrow; falls back to partitions if the server refuses the size. */
+  async read(options: TableReadOptions = {}): Promise<Table> {
+    const url = buildUrl(this.context.apiUrl("table/full", this.path), this.#columnParams(options.columns));
+    try {
+      const bytes = await this.context.transport.getBytes(url, { ...options, accept: ARROW_MIME_TYPE });
+      return tableFromIPC(bytes);
+    } catch (err) {
+      if (this.npartitions > 1 && isTiledError(err, "http") && err.status === 400 && /exceed/i.test(String(err.detail))) {
+        const parts: Table[] = [];
+        for (let i = 0; i < this.npartitions; i++) parts.push(await this.readPartition(i, options));
+        return parts[0].concat(...parts.slice(1));
+      }
+      throw err;
+    }
+  }
+
+  /** One partition (`/table/partition?partition=N`). */
+  async readPartition(partition: number, options: TableReadOptions = {}): Promise<Table> {
+    if (!Number.isInteger(partition) || partition < 0 || partition >= this.npartitions) {
+      throw badInput(`Partition ${partition} is out of range: /${this.path.join("/")} has ${this.npartitions} partition(s).`);
+    }
+    const url = buildUrl(this.context.apiUrl("table/partition", this.path), [["partition", String(partition)], ...this.#columnParams(options.columns)]);
+    const bytes = await this.context.transport.getBytes(url, { ...options, accept: ARROW_MIME_TYPE });
+    return tableFromIPC(bytes);
+  }
+
+  override toString(): string {
+    return `<TableClient /${this.path.join("/")} columns=[${this.columns.join(", ")}]>`;
+  }
+}
+
+registerFamilyClient("table", TableClient);

@@ -1,0 +1,124 @@
+/**
+ * freshness.ts — do the recorded snapshots still match what the server returns?
+ *
+ * Re-requests every recorded entry from a live server and compares status, content type and
+ * body. JSON bodies are compared after normalisation (base URL and project path replaced by the
+ * same placeholders recording uses, and fields that change on every run dropped: see
+ * VOLATILE_FIELDS); binary bodies by SHA-256.
+ *
+ * @example
+ * const report = await checkSnapshots({ baseUrl: "http://127.0.0.1:8000" });
+ * console.log(`${report.checked} checked, ${report.stale.length} stale`);
+ * for (const s of report.stale) console.log(s.file, s.reason);
+ * if (report.stale.length) process.exitCode = 1;
+ */
+import { createHash } from "node:crypto";
+
+import { Transport } from "./transport";
+import type { TransportOptions } from "./transport";
+import { BASE_URL_PLACEHOLDER, PROJECT_ROOT_PLACEHOLDER, defaultSnapshotDir, listSnapshots, projectRoot } from "./snapshots";
+import type { SnapshotEntry } from "./snapshots";
+
+/**
+ * Object keys whose values differ between two recordings of the same data. Found by recording
+ * twice against two fresh replica servers and diffing: none of tiled's JSON bodies carry
+ * per-request values (the request id and timing are headers, which are not recorded).
+ */
+export const VOLATILE_FIELDS: readonly string[] = [];
+
+export interface StaleSnapshot {
+  file: string;
+  request: SnapshotEntry["request"];
+  reason: string;
+}
+
+export interface FreshnessReport {
+  checked: number;
+  stale: StaleSnapshot[];
+}
+
+/** Sort keys, drop volatile fields, and swap placeholders back, so two bodies compare by meaning. */
+export function normalizeBody(body: unknown, volatile: readonly string[] = VOLATILE_FIELDS): unknown {
+  if (Array.isArray(body)) return body.map((v) => normalizeBody(v, volatile));
+  if (body && typeof body === "object") {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(body).sort()) {
+      if (volatile.includes(key)) continue;
+      out[key] = normalizeBody((body as Record<string, unknown>)[key], volatile);
+    }
+    return out;
+  }
+  return body;
+}
+
+/** The first path where two JSON values differ, or null if equal. */
+export function firstDifference(a: unknown, b: unknown, path = "$"): string | null {
+  if (a === b) return null;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return `${path}: ${a.length} items recorded, ${b.length} now`;
+    for (let i = 0; i < a.length; i++) {
+      const d = firstDifference(a[i], b[i], `${path}[${i}]`);
+      if (d) return d;
+    }
+    return null;
+  }
+  if (a && b && typeof a === "object" && typeof b === "object" && !Array.isArray(a) && !Array.isArray(b)) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const key of [...keys].sort()) {
+      const d = firstDifference((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], `${path}.${key}`);
+      if (d) return d;
+    }
+    return null;
+  }
+  return `${path}: recorded ${JSON.stringify(a)?.slice(0, 80)}, now ${JSON.stringify(b)?.slice(0, 80)}`;
+}
+
+export interface CheckSnapshotsOptions extends Omit<TransportOptions, "snapshots"> {
+  dir?: string;
+}
+
+/** Re-request every recorded entry from a live server and list the ones that no longer match. */
+export async function checkSnapshots(options: CheckSnapshotsOptions = {}): Promise<FreshnessReport> {
+  const dir = options.dir ?? defaultSnapshotDir();
+  const transport = new Transport({ ...options, snapshots: "live" });
+  const root = projectRoot();
+  const stale: StaleSnapshot[] = [];
+  const entries = listSnapshots(dir);
+  for (const entry of entries) {
+    const url = new URL(`${transport.baseUrl}${entry.request.path.split("/").map(encodeURIComponent).join("/")}`);
+    for (const [name, value] of entry.request.query) url.searchParams.append(name, value);
+    const report = (reason: string) => stale.push({ file: entry.file, request: entry.request, reason });
+    let response;
+    try {
+      response = await transport.send({ url: url.toString(), accept: entry.request.accept });
+    } catch (err) {
+      // A recorded error (404, 400) is fresh if the server still answers the same way.
+      const status = (err as { status?: number }).status;
+      if (status === entry.status) continue;
+      report(`${entry.request.path}: recorded status ${entry.status}, now ${status ?? (err as Error).message}`);
+      continue;
+    }
+    if (response.status !== entry.status) {
+      report(`${entry.request.path}: recorded status ${entry.status}, now ${response.status}`);
+      continue;
+    }
+    if (entry.bodyFile !== undefined) {
+      const sha = createHash("sha256").update(response.body).digest("hex");
+      if (sha !== entry.sha256) report(`${entry.request.path}: binary body changed (${entry.bodyBytes} bytes recorded, ${response.body.byteLength} now)`);
+      continue;
+    }
+    let text = new TextDecoder().decode(response.body);
+    text = text.split(transport.baseUrl).join(BASE_URL_PLACEHOLDER).split(root).join(PROJECT_ROOT_PLACEHOLDER);
+    let now: unknown;
+    try {
+      now = JSON.parse(text);
+    } catch {
+      report(`${entry.request.path}: the body is no longer JSON`);
+      continue;
+    }
+    const diff = firstDifference(normalizeBody(entry.body), normalizeBody(now));
+    if (diff) report(`${entry.request.path}: ${diff}`);
+  }
+  return { checked: entries.length, stale };
+}
+

@@ -1,0 +1,126 @@
+/**
+ * requests.ts — the demo's `requests` section, ported: build a tiled URI by hand and GET its JSON.
+ *
+ * `requestsTiled(server, catalog, { api, suffix, port })` GETs
+ * `http://${server}:${port}${api}/${catalog}${suffix}` and returns the parsed JSON, validated
+ * (a search page by default, a node for `api: "/api/v1/metadata"`). It goes through the same
+ * transport as the client, so errors, timeouts and snapshots behave the same. `searchSuffix`
+ * shows how `?page[limit]=…&filter[…][condition][…]=…&sort=…` is put together.
+ *
+ * Today's paths differ from 2022's: `/api/v1/node/search` is now `/api/v1/search`, and
+ * `/api/v1/node/metadata` is `/api/v1/metadata`. A filter name the server does not know is
+ * refused here before sending (tiled would silently ignore it); pass `checkFilters: false` to see
+ * that for yourself.
+ *
+ * @example
+ * const suffix = searchSuffix({ queries: [Key("start.plan_name").eq("push_images")], sort: ["start.time"], limit: 300 });
+ * // "?page[limit]=300&filter[eq][condition][key]=start.plan_name&filter[eq][condition][value]=%22push_images%22&sort=start.time"
+ * const r = await requestsTiled("localhost", "bdp2022", { suffix });
+ * console.log(r.meta.count, r.data[0].id);
+ * const node = await requestsTiled("localhost", `bdp2022/${uid}`, { api: "/api/v1/metadata" });
+ */
+import { z } from "zod";
+import { badInput } from "./errors";
+import { assertQueriesSupported, filterNamesInParams, queriesToParams } from "./queries";
+import type { Query } from "./queries";
+import { About } from "./schemas/about";
+import { MetadataResponse, SearchPage } from "./schemas/node";
+import { Transport } from "./transport";
+import type { RequestOptions, TransportOptions } from "./transport";
+
+/** The demo's defaults. */
+export const DEFAULT_API = "/api/v1/search";
+export const DEFAULT_PORT = 8000;
+
+export interface TiledUriParts {
+  /** API route, "/api/v1/search" by default ("/api/v1/metadata", "/api/v1/distinct", …). */
+  api?: string;
+  /** Appended after the catalog: "/<uid>/primary", "?page[limit]=10&…". */
+  suffix?: string;
+  /** Default 8000. */
+  port?: number;
+  /** Default "http". */
+  scheme?: "http" | "https";
+}
+
+export interface RequestsTiledOptions extends TiledUriParts, RequestOptions, Omit<TransportOptions, "baseUrl"> {
+  /** Use this transport (its base URL is ignored: the URI says where to go). */
+  transport?: Transport;
+  /** Refuse filter names the server does not register (default true). */
+  checkFilters?: boolean;
+}
+
+/** `http://${server}:${port}${api}/${catalog}${suffix}` — the demo's URI, assembled in one place. */
+export function tiledUri(server: string, catalog: string, parts: TiledUriParts = {}): string {
+  const { api = DEFAULT_API, suffix = "", port = DEFAULT_PORT, scheme = "http" } = parts;
+  if (!server || /[/:?#\s]/.test(server)) throw badInput(`Server ${JSON.stringify(server)} should be a host name such as "localhost".`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw badInput(`Port ${JSON.stringify(port)} is not a TCP port number.`);
+  return `${scheme}://${server}:${port}${api}/${catalog}${suffix}`;
+}
+
+export interface SearchSuffixOptions {
+  queries?: readonly Query[];
+  /** Sort keys, "-" in front for descending. */
+  sort?: readonly string[];
+  /** page[limit]: 1…300. */
+  limit?: number;
+  /** page[offset]. */
+  offset?: number;
+  /** Attributes to return (metadata, structure_family, structure, count, sorting, specs, data_sources); [] for ids only. */
+  fields?: readonly string[];
+}
+
+/** The search parameters as name/value pairs, in the order written. */
+export function searchParams(options: SearchSuffixOptions = {}): [string, string][] {
+  const out: [string, string][] = [];
+  if (options.offset !== undefined) out.push(["page[offset]", String(options.offset)]);
+  if (options.limit !== undefined) out.push(["page[limit]", String(options.limit)]);
+  out.push(...queriesToParams(options.queries ?? []));
+  if (options.fields) {
+    if (options.fields.length === 0) out.push(["fields", ""]);
+    for (const field of options.fields) out.push(["fields", field]);
+  }
+  for (const key of options.sort ?? []) out.push(["sort", key]);
+  return out;
+}
+
+/** A readable query string: brackets left as they are, values percent-encoded. Empty → "". */
+export function searchSuffix(options: SearchSuffixOptions = {}): string {
+  const params = searchParams(options);
+  if (params.length === 0) return "";
+  return `?${params.map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join("&")}`;
+}
+
+const transports = new Map<string, Transport>();
+
+function transportFor(origin: string, options: RequestsTiledOptions): Transport {
+  if (options.transport) return options.transport;
+  const custom = options.apiKey !== undefined || options.timeoutMs !== undefined || options.retry !== undefined || options.snapshots !== undefined || options.snapshotDir !== undefined;
+  if (custom) return new Transport({ ...options, baseUrl: origin });
+  let transport = transports.get(origin);
+  if (!transport) {
+    transport = new Transport({ baseUrl: origin });
+    transports.set(origin, transport);
+  }
+  return transport;
+}
+
+/** The demo's `requests_tiled`: GET a hand-built tiled URI and return its JSON (a search page by default). */
+export function requestsTiled(server: string, catalog: string, options?: RequestsTiledOptions & { api?: "/api/v1/search" }): Promise<SearchPage>;
+export function requestsTiled(server: string, catalog: string, options: RequestsTiledOptions & { api: "/api/v1/metadata" }): Promise<MetadataResponse>;
+export function requestsTiled(server: string, catalog: string, options: RequestsTiledOptions): Promise<unknown>;
+export async function requestsTiled(server: string, catalog: string, options: RequestsTiledOptions = {}): Promise<unknown> {
+  const uri = tiledUri(server, catalog, options);
+  const url = new URL(uri);
+  const transport = transportFor(url.origin, options);
+  if (options.checkFilters ?? true) {
+    const names = filterNamesInParams(url.searchParams.entries());
+    if (names.length) {
+      const about = await transport.getJson(`${url.origin}/api/v1/`, About, options);
+      assertQueriesSupported(names, about.queries, uri);
+    }
+  }
+  const api = options.api ?? DEFAULT_API;
+  const schema: z.ZodType = api === "/api/v1/search" ? SearchPage : api === "/api/v1/metadata" ? MetadataResponse : z.unknown();
+  return transport.getJson(uri, schema, options);
+}
