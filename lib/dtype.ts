@@ -165,3 +165,25 @@ export function decodeArray(bytes: Uint8Array, dt: BuiltinDtype | StructDtype): 
   }
   throw unsupported(checked, "no TypedArray holds this kind and size");
 }
+
+/** Numbers for plotting: the data itself when it already holds numbers, else a Float64Array (BigInt → Number, exact below 2^53). */
+export function toNumbers(data: TypedArray): Exclude<TypedArray, BigInt64Array | BigUint64Array> | Float64Array {
+  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Float64Array.from(data, (x) => Number(x));
+  return data;
+}
+
+/** A nested array of numbers, one level per axis. */
+export type NestedNumbers = number | NestedNumbers[];
+
+/** Reshape flat C-ordered data into nested arrays (e.g. an image's rows for a heatmap). */
+export function toNested(data: TypedArray, shape: readonly number[]): NestedNumbers {
+  const flat = toNumbers(data);
+  const build = (axis: number, offset: number): NestedNumbers => {
+    if (axis === shape.length) return flat[offset];
+    const stride = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+    const out: NestedNumbers[] = [];
+    for (let i = 0; i < shape[axis]; i++) out.push(build(axis + 1, offset + i * stride));
+    return out;
+  };
+  return build(0, 0);
+}
