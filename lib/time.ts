@@ -21,8 +21,6 @@ export function checkZone(zone: string): void {
   }
 }
 
-// Formats accepted besides ISO-8601 proper: the ones bluesky-tiled-plugins' TimeRange accepts.
-const EXTRA_FORMATS = ["yyyy-MM-dd HH:mm:ss.SSS", "yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd HH:mm", "yyyy-MM-dd HH"];
 
 /**
  * Parse an ISO-8601 date or date-time in `zone` (unless it carries an offset) and return epoch
@@ -34,14 +32,11 @@ export function isotimeToTimestamp(isotime: string, zone: string): number {
   if (typeof isotime !== "string" || isotime.trim() === "") {
     throw badInput(`Invalid ISO-8601 date ${JSON.stringify(isotime)}: expected e.g. "2022-05-01" or "2022-05-01T13:30:00".`);
   }
-  const text = isotime.trim();
-  let parsed = DateTime.fromISO(text, { zone, setZone: true });
-  for (const format of EXTRA_FORMATS) {
-    if (parsed.isValid) break;
-    parsed = DateTime.fromFormat(text, format, { zone });
-  }
+  // "2022-05-01 13:30" (Python's fromisoformat and bluesky's TimeRange accept a space) → ISO "T".
+  const text = isotime.trim().replace(/^(\d{4}-\d{2}-\d{2}) (?=\d)/, "$1T");
+  const parsed = DateTime.fromISO(text, { zone });
   if (!parsed.isValid) {
-    const why = DateTime.fromISO(text, { zone }).invalidExplanation ?? "unparsable";
+    const why = parsed.invalidExplanation ?? "unparsable";
     throw badInput(`Invalid ISO-8601 date ${JSON.stringify(isotime)} (${why}): expected e.g. "2022-05-01" or "2022-05-01T13:30:00".`);
   }
   // Luxon keeps milliseconds only; put back the microseconds Python's datetime would keep.
