@@ -91,3 +91,19 @@ describe("tables as Arrow", () => {
     await expect(table.read({ columns: ["nope"] })).rejects.toThrow(/No column "nope"/);
   });
 });
+
+describe("a run in the older layout (streams under a `streams` child)", () => {
+  it("is detected; stream names and get('primary') work as in the new layout", async () => {
+    const runs = await (await fromUri(server.url)).get("old_layout_runs", { kind: "container" });
+    const run = await runs.values({ kind: "run" }).first();
+    expect(await run.hasStreamsNamespace()).toBe(true);
+    expect(await run.streamNames()).toEqual(["primary"]);
+    const primary = await run.stream("primary");
+    expect(primary.path).toEqual(["old_layout_runs", run.uid, "streams", "primary"]);
+    const { columns, arrays } = await primary.read();
+    expect(Array.from(columns.I0.toArray() as Float64Array)).toEqual([0.5, 1.5, 2.5]);
+    expect(Object.keys(columns).sort()).toEqual(["I0", "time"]);
+    expect(arrays).toEqual({});
+    expect((await run.get("streams/primary")).path).toEqual(primary.path);
+  });
+});
