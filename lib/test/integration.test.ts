@@ -1,0 +1,118 @@
+// Integration tests against the live replica server at TILED_URL (default http://127.0.0.1:8000).
+// They FAIL, not skip, when no server answers. With TILED_SNAPSHOTS=record they also record the
+// responses into data-snapshots/ for replay.test.ts.
+import { beforeAll, describe, expect, it } from "vitest";
+import { fromUri } from "../client/from-uri";
+import type { Container } from "../client/container";
+import { TiledError } from "../errors";
+import { Key } from "../queries";
+import { requestsTiled } from "../requests";
+import { DEFAULT_BASE_URL } from "../transport";
+import * as s from "./scenarios";
+
+const BASE_URL = (process.env.TILED_URL || DEFAULT_BASE_URL).replace(/\/+$/, "");
+let root: Container;
+
+beforeAll(async () => {
+  try {
+    const response = await fetch(`${BASE_URL}/api/v1/`, { signal: AbortSignal.timeout(5_000) });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  } catch (err) {
+    throw new Error(
+      `No tiled server answers at ${BASE_URL} (${(err as Error).message}). The integration tests need the replica: ` +
+        "run `bin/replica start` (after `bash scripts/setup.sh`), or set TILED_URL to a running replica.",
+    );
+  }
+  root = await fromUri(BASE_URL);
+});
+
+async function caught(promise: Promise<unknown>): Promise<TiledError> {
+  try {
+    await promise;
+  } catch (err) {
+    expect(err).toBeInstanceOf(TiledError);
+    return err as TiledError;
+  }
+  throw new Error("expected a TiledError");
+}
+
+describe("the demo's questions, against the live replica", () => {
+  it("time range, plan name and full-text searches give the demo's figures", async () => {
+    s.expectDemoFigures(await s.demoSearches(root));
+  });
+  it("a run's start and stop, its streams, the stream's descriptor, and tree()", async () => {
+    s.expectRunDetails(await s.runDetails(root));
+  });
+  it("reads area-detector frames (what the 2022 server could not)", async () => {
+    s.expectImageFrame(await s.imageFrame(root));
+  });
+  it("loose matches: like, fulltext, regex on the client", async () => {
+    s.expectLooseMatches(await s.looseMatches(root));
+  });
+  it("the hand-built request path (requestsTiled)", async () => {
+    s.expectHandBuilt(await s.handBuilt(BASE_URL));
+  });
+});
+
+describe("pagination on the live server", () => {
+  it("walks 397 runs in pages of 300 and 97, each once; tail/last use the reversed sort", async () => {
+    const bdp = await root.get("bdp2022", { kind: "container" });
+    const runs = bdp.search(Key("start.time").ge(1651381200)).search(Key("start.time").lt(1667278800)).sort("start.time").withPageSize(300);
+    const keys = await runs.keys().toArray();
+    expect(keys).toHaveLength(397);
+    expect(new Set(keys).size).toBe(397);
+    expect(await runs.keys().tail(3)).toEqual(keys.slice(-3));
+    expect(await runs.keys().last()).toBe(s.LAST_PUSH_UID);
+    expect(await runs.keys().head(2)).toEqual(keys.slice(0, 2));
+  });
+});
+
+describe("bad input against the live server", () => {
+  it("an unknown catalog is not-found (404) with the server's detail and request id", async () => {
+    const err = await caught(root.get("no_such_catalog"));
+    expect(err).toMatchObject({ code: "not-found", status: 404 });
+    expect(String(err.detail)).toContain("no_such_catalog");
+    expect(err.requestId).toBeTruthy();
+  });
+  it("an unknown uid is not-found (404)", async () => {
+    const bdp = await root.get("bdp2022", { kind: "container" });
+    expect((await caught(bdp.get("00000000-0000-0000-0000-000000000000"))).code).toBe("not-found");
+    expect((await caught(bdp.search(Key("start.plan_name").eq("push_images")).get(s.LAST_M9_UID))).code).toBe("not-found");
+  });
+  it("an unknown catalog by hand is not-found too", async () => {
+    const { hostname, port } = new URL(BASE_URL);
+    expect((await caught(requestsTiled(hostname, "no_such_catalog", { port: Number(port || 80) }))).code).toBe("not-found");
+  });
+  it("a filter the server does not register is refused before sending (tiled would ignore it)", async () => {
+    const { hostname, port } = new URL(BASE_URL);
+    const suffix = "?filter[time_range][condition][since]=1651381200&filter[time_range][condition][until]=1667278800&filter[time_range][condition][timezone]=US/Central";
+    const err = await caught(requestsTiled(hostname, "bdp2022", { port: Number(port || 80), suffix }));
+    expect(err.code).toBe("unsupported-query");
+    expect(err.message).toContain('"time_range"');
+    // What happens when it is sent anyway: every run comes back, unfiltered.
+    const ignored = await requestsTiled(hostname, "bdp2022", { port: Number(port || 80), suffix: `${suffix}&page[limit]=1`, checkFilters: false });
+    expect(ignored.meta.count).toBe(await (await root.get("bdp2022", { kind: "container" })).count());
+  });
+  it("zero, negative and oversized page sizes are refused before sending", async () => {
+    const bdp = await root.get("bdp2022", { kind: "container" });
+    for (const size of [0, -5, 301]) {
+      let error: unknown;
+      try {
+        bdp.withPageSize(size);
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toBeInstanceOf(TiledError);
+      expect((error as TiledError).code).toBe("bad-input");
+    }
+  });
+  it("a slice out of range is refused before sending", async () => {
+    const r = await s.imageFrame(root);
+    const bdp = await root.get("bdp2022", { kind: "container" });
+    const run = await bdp.search(Key("start.plan_name").eq("take_image")).sort("start.time").values({ kind: "run" }).first();
+    const node = await (await run.stream("primary")).get(r.imageKey, { kind: "array" });
+    const err = await caught(node.read({ slice: [node.shape[0]] }));
+    expect(err.code).toBe("bad-input");
+    expect(err.message).toContain(`Index ${node.shape[0]} is out of range for axis 0`);
+  });
+});
