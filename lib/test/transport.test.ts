@@ -108,6 +108,21 @@ describe("timeouts through AbortSignal", () => {
   });
 });
 
+describe("compression", () => {
+  it("asks for bulk data uncompressed by default, JSON compressed; compression: true lets the server choose", async () => {
+    const server = await serve((req, res) => {
+      if (req.url?.includes("bytes")) {
+        res.writeHead(200, { "content-type": "application/octet-stream" });
+        res.end(Buffer.alloc(4));
+      } else sendJson(res, 200, {});
+    });
+    await new Transport({ baseUrl: server.url }).getBytes(`${server.url}/bytes`, { accept: "application/octet-stream", expectedBytes: 4 });
+    await new Transport({ baseUrl: server.url }).getJson(`${server.url}/json`, z.unknown());
+    await new Transport({ baseUrl: server.url, compression: true }).getBytes(`${server.url}/bytes`, { accept: "application/octet-stream", expectedBytes: 4 });
+    expect(server.requests.map((r) => r.headers["accept-encoding"])).toEqual(["identity", expect.stringContaining("gzip"), expect.stringContaining("gzip")]);
+  });
+});
+
 describe("malformed responses", () => {
   it("bad JSON is invalid-response naming the URL", async () => {
     const server = await serve((_req, res) => {
