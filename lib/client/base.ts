@@ -58,6 +58,11 @@ export class BaseClient {
     return new Ctor(this.context, response.data, this.path);
   }
 
+  /** How a notebook shows the client (util.inspect): one line, not the whole context. */
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return this.toString();
+  }
+
   toString(): string {
     const specs = this.specs.length ? ` specs=[${this.specs.map((s) => s.name).join(", ")}]` : "";
     return `<${this.constructor.name} /${this.path.join("/")}${specs}>`;

@@ -25,6 +25,10 @@ export class LazyView<T> implements AsyncIterable<T> {
     this.#what = what;
   }
 
+  [Symbol.for("nodejs.util.inspect.custom")](): string {
+    return `<LazyView of ${this.#what}: iterate it, or call first(), last(), head(n), tail(n), toArray()>`;
+  }
+
   [Symbol.asyncIterator](): AsyncIterator<T> {
     return this.#source(1);
   }
