@@ -124,3 +124,23 @@ export async function requestsTiled(server: string, catalog: string, options: Re
   const schema: z.ZodType = api === "/api/v1/search" ? SearchPage : api === "/api/v1/metadata" ? MetadataResponse : z.unknown();
   return transport.getJson(uri, schema, options);
 }
+
+export interface RequestsTiledBytesOptions extends RequestsTiledOptions {
+  /** The MIME type asked for: "application/octet-stream" for arrays, "application/vnd.apache.arrow.file" for tables. */
+  accept: string;
+}
+
+/**
+ * The binary twin of `requestsTiled`: GET a hand-built URI (`/api/v1/array/full/…`,
+ * `/api/v1/table/full/…`) and return the body's bytes. Bulk data never goes through JSON; decode
+ * arrays with `decodeArray(bytes, structure.data_type)` and tables with apache-arrow's `tableFromIPC`.
+ *
+ * @example
+ * const bytes = await requestsTiledBytes("localhost", `bdp2022/${uid}/primary/adsimdet_image`,
+ *   { api: "/api/v1/array/full", suffix: "?slice=0", accept: "application/octet-stream" });
+ */
+export async function requestsTiledBytes(server: string, path: string, options: RequestsTiledBytesOptions): Promise<Uint8Array> {
+  const uri = tiledUri(server, path, options);
+  const transport = transportFor(new URL(uri).origin, options);
+  return transport.getBytes(uri, { ...options, accept: options.accept });
+}
