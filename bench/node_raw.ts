@@ -1,0 +1,171 @@
+/**
+ * node_raw.ts — the same HTTP requests the library made, issued from node without the library:
+ * the floor for what any node client could do, used to tell where a missed target comes from.
+ *
+ * Modes (requests from a JSON file bench.py wrote: [{ url, headers }], run `--concurrency` at a time):
+ *   discard   node:http GET, bytes counted and dropped: node's network floor (compare with curl)
+ *   fetch     node-fetch + arrayBuffer() per response, kept: a plain client's receive + copies
+ *   stream    node-fetch, body streamed into one buffer preallocated from Content-Length: one copy
+ *   http-into node:http, body copied into one buffer preallocated from Content-Length (no node-fetch)
+ *   undici    node's built-in fetch, body read with a stream reader into one preallocated buffer
+ *   arrow     like stream, then apache-arrow tableFromIPC on each body; reports parse time apart
+ *
+ * @example
+ * node var/bench/build/bench/node_raw.js --requests var/bench/run/array.requests.json --mode discard --concurrency 1
+ */
+import http from "node:http";
+import fetch from "node-fetch";
+import { tableFromIPC } from "apache-arrow";
+import { readFileSync } from "node:fs";
+import { emit, parseArgs, requireArg, runMain } from "./common";
+
+interface RecordedRequest {
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** Run `worker` over `items` with at most `limit` in flight, results in input order. */
+async function mapLimit<T, R>(items: T[], limit: number, worker: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lanes = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await worker(items[index]);
+    }
+  });
+  await Promise.all(lanes);
+  return results;
+}
+
+function discard(agent: http.Agent, req: RecordedRequest): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(req.url, { agent, headers: req.headers }, (res) => {
+        if (res.statusCode !== 200) {
+          reject(new Error(`${res.statusCode} for ${req.url}`));
+          res.resume();
+          return;
+        }
+        let bytes = 0;
+        res.on("data", (chunk: Buffer) => {
+          bytes += chunk.byteLength;
+        });
+        res.on("end", () => resolve(bytes));
+        res.on("error", reject);
+      })
+      .on("error", reject);
+  });
+}
+
+async function fetchBody(req: RecordedRequest): Promise<ArrayBuffer> {
+  // compress: false so the body is kept as sent; the recorded headers say what was negotiated.
+  const res = await fetch(req.url, { headers: req.headers, compress: false });
+  if (res.status !== 200) throw new Error(`${res.status} for ${req.url}`);
+  return res.arrayBuffer();
+}
+
+/** The body streamed chunk by chunk into one buffer sized from Content-Length (one copy). */
+async function streamBody(req: RecordedRequest): Promise<Uint8Array> {
+  const res = await fetch(req.url, { headers: req.headers, compress: false });
+  if (res.status !== 200) throw new Error(`${res.status} for ${req.url}`);
+  const length = Number(res.headers.get("content-length"));
+  if (!Number.isInteger(length) || res.body === null) throw new Error(`no Content-Length for ${req.url}`);
+  const out = new Uint8Array(new ArrayBuffer(length));
+  let offset = 0;
+  for await (const chunk of res.body) {
+    const bytes = chunk as Uint8Array;
+    out.set(bytes, offset);
+    offset += bytes.byteLength;
+  }
+  return out;
+}
+
+/** node:http straight into one preallocated buffer: the receive path without node-fetch's streams. */
+function httpInto(agent: http.Agent, req: RecordedRequest): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    http
+      .get(req.url, { agent, headers: req.headers }, (res) => {
+        const length = Number(res.headers["content-length"]);
+        if (res.statusCode !== 200 || !Number.isInteger(length)) {
+          reject(new Error(`${res.statusCode} (Content-Length ${res.headers["content-length"]}) for ${req.url}`));
+          res.resume();
+          return;
+        }
+        const out = new Uint8Array(new ArrayBuffer(length));
+        let offset = 0;
+        res.on("data", (chunk: Buffer) => {
+          out.set(chunk, offset);
+          offset += chunk.byteLength;
+        });
+        res.on("end", () => resolve(out));
+        res.on("error", reject);
+      })
+      .on("error", reject);
+  });
+}
+
+/** Node's built-in fetch (undici), read with a stream reader into one preallocated buffer. */
+async function undiciInto(req: RecordedRequest): Promise<Uint8Array> {
+  const res = await globalThis.fetch(req.url, { headers: req.headers });
+  const length = Number(res.headers.get("content-length"));
+  if (res.status !== 200 || !Number.isInteger(length) || res.body === null) throw new Error(`${res.status} for ${req.url}`);
+  const out = new Uint8Array(new ArrayBuffer(length));
+  let offset = 0;
+  const reader = res.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    out.set(value, offset);
+    offset += value.byteLength;
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const requests = JSON.parse(readFileSync(requireArg(args, "requests"), "utf8")) as RecordedRequest[];
+  const mode = requireArg(args, "mode");
+  const concurrency = Number(args.concurrency ?? "1");
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+
+  const t0 = performance.now();
+  if (mode === "discard") {
+    const sizes = await mapLimit(requests, concurrency, (r) => discard(agent, r));
+    const seconds = (performance.now() - t0) / 1000;
+    emit({ seconds, bytes: sizes.reduce((a, b) => a + b, 0), requests: requests.length, concurrency });
+  } else if (mode === "fetch") {
+    const bodies = await mapLimit(requests, concurrency, fetchBody);
+    const seconds = (performance.now() - t0) / 1000;
+    emit({ seconds, bytes: bodies.reduce((a, b) => a + b.byteLength, 0), requests: requests.length, concurrency });
+  } else if (mode === "stream") {
+    const bodies = await mapLimit(requests, concurrency, streamBody);
+    const seconds = (performance.now() - t0) / 1000;
+    emit({ seconds, bytes: bodies.reduce((a, b) => a + b.byteLength, 0), requests: requests.length, concurrency });
+  } else if (mode === "http-into" || mode === "undici") {
+    const bodies = await mapLimit(requests, concurrency, (r) => (mode === "undici" ? undiciInto(r) : httpInto(agent, r)));
+    const seconds = (performance.now() - t0) / 1000;
+    emit({ seconds, bytes: bodies.reduce((a, b) => a + b.byteLength, 0), requests: requests.length, concurrency });
+  } else if (mode === "arrow") {
+    // Streamed into one buffer (the cheapest receive), then parsed: what a fixed lib would do.
+    const bodies = await mapLimit(requests, concurrency, streamBody);
+    const fetched = performance.now();
+    let rows = 0;
+    for (const body of bodies) rows += tableFromIPC(body).numRows;
+    const done = performance.now();
+    emit({
+      seconds: (done - t0) / 1000,
+      fetchSeconds: (fetched - t0) / 1000,
+      parseSeconds: (done - fetched) / 1000,
+      bytes: bodies.reduce((a, b) => a + b.byteLength, 0),
+      rows,
+      requests: requests.length,
+      concurrency,
+    });
+  } else {
+    throw new Error(`unknown --mode ${mode} (discard, fetch, stream, http-into, undici, arrow)`);
+  }
+  agent.destroy();
+}
+
+runMain(main);

@@ -1,0 +1,62 @@
+"""tiled's Python client doing what the library's bench drivers do, as a user would write it.
+
+One case per process (bench.py starts one per repetition); the timed section excludes the
+interpreter start-up, the imports and `from_uri` (the library's drivers likewise time after
+`fromUri`). Prints one JSON line: seconds, bytes, count, maxRssBytes.
+
+    python bench/py_client.py --url http://127.0.0.1:8123 --case array --path big/stack
+    python bench/py_client.py --url … --case table --path big/primary/internal
+    python bench/py_client.py --url … --case list-items --path runs --key start.plan_name --value scan
+    python bench/py_client.py --url … --case list-keys  --path runs --key start.plan_name --value scan
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--url", required=True)
+    parser.add_argument("--case", required=True, choices=["array", "table", "list-items", "list-keys", "idle"])
+    parser.add_argument("--path")
+    parser.add_argument("--key")
+    parser.add_argument("--value")
+    args = parser.parse_args()
+
+    from tiled.client import from_uri
+    from tiled.queries import Eq
+
+    connect0 = time.perf_counter()
+    client = from_uri(args.url)
+    connect_seconds = time.perf_counter() - connect0
+    out: dict = {}
+    t0 = time.perf_counter()
+    if args.case == "array":
+        array = client[args.path].read()
+        seconds = time.perf_counter() - t0
+        out = {"bytes": int(array.nbytes), "shape": list(array.shape), "dtype": str(array.dtype)}
+    elif args.case == "table":
+        frame = client[args.path].read()
+        seconds = time.perf_counter() - t0
+        out = {"bytes": int(frame.memory_usage(index=False, deep=False).sum()), "rows": len(frame), "columns": len(frame.columns)}
+    elif args.case in ("list-items", "list-keys"):
+        results = client[args.path].search(Eq(args.key, args.value))
+        listed = list(results.items()) if args.case == "list-items" else list(results.keys())
+        seconds = time.perf_counter() - t0
+        out = {"bytes": 0, "count": len(listed)}
+    else:
+        seconds = 0.0
+        out = {"bytes": 0}
+    out["seconds"] = seconds
+    out["connectSeconds"] = connect_seconds
+    out["maxRssBytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    print(json.dumps(out), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The benchmark command (npm run bench): generate the data once, compile the TypeScript drivers,
+# then time the library against curl and tiled's Python client on a tiled server of its own.
+# Options go to bench/bench.py: --reps N (default 5), --cases a,b,c. See bench/README.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ ! -x .venv/bin/python ] || [ ! -d node_modules/apache-arrow ]; then
+  echo "bench: the environment is not set up; run: bash scripts/setup.sh" >&2
+  exit 1
+fi
+mkdir -p var/bench/logs
+.venv/bin/python bench/generate.py
+echo "[bench] compiling bench/*.ts (and the lib files they import) to var/bench/build"
+rm -rf var/bench/build
+npx --no-install tsc -p bench/tsconfig.json
+exec .venv/bin/python bench/bench.py "$@"
