@@ -2,10 +2,11 @@
  * client/index.ts — the tiled client: fromUri and the node classes.
  *
  * @example
- * import { fromUri, BlueskyRun } from "./client";
+ * import { fromUri, BlueskyRun } from "./client/index";
  * const client = await fromUri("http://127.0.0.1:8000");
  * for await (const key of client.keys()) console.log(key);        // bdp2022, 20idb_usaxs
- * const run = await (await client.get("bdp2022", { kind: "container" })).values({ kind: "run" }).last();
+ * const bdp = await client.get("bdp2022", { kind: "container" });
+ * const run = await bdp.values({ kind: "run" }).last();
  */
 export * from "./context";
 export * from "./registry";
