@@ -155,6 +155,7 @@ export class Container extends BaseClient {
   protected async planQueries(options: RequestOptions = {}): Promise<{ server: Query[]; client: RegexQuery[] }> {
     const server: Query[] = [];
     const client: RegexQuery[] = [];
+    if (this.#state.queries.length === 0) return { server, client };
     const about = await this.context.about(options);
     for (const query of this.#state.queries) {
       if (query.name === "regex") {
