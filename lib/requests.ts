@@ -84,6 +84,11 @@ export function searchParams(options: SearchSuffixOptions = {}): [string, string
   return out;
 }
 
+/** The same parameters as a URLSearchParams (which percent-encodes the brackets too when printed). */
+export function searchUrlSearchParams(options: SearchSuffixOptions = {}): URLSearchParams {
+  return new URLSearchParams(searchParams(options));
+}
+
 /** A readable query string: brackets left as they are, values percent-encoded. Empty → "". */
 export function searchSuffix(options: SearchSuffixOptions = {}): string {
   const params = searchParams(options);
