@@ -1,0 +1,80 @@
+"""bin/replica: generate the replica catalogs and run the tiled server that serves them.
+
+    bin/replica generate [--force] [--catalog NAME ...]
+    bin/replica ensure
+    bin/replica start [--port N]
+    bin/replica stop | status | url
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import config
+from .config import ReplicaError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="bin/replica",
+        description="The replica tiled server: synthetic bdp2022 and 20idb_usaxs catalogs.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    gen = commands.add_parser("generate", help="build the catalogs from nothing")
+    gen.add_argument("--force", action="store_true", help="rebuild catalogs that already hold runs")
+    gen.add_argument(
+        "--catalog", action="append", default=[], metavar="NAME",
+        help=f"only this catalog (repeatable); one of {', '.join(config.CATALOG_NAMES)}",
+    )
+    commands.add_parser("ensure", help="generate only what is missing or out of date")
+    start = commands.add_parser("start", help="ensure, then start the server in the background")
+    start.add_argument("--port", type=int, default=None,
+                       help=f"port on {config.HOST} (default $REPLICA_PORT or {config.DEFAULT_PORT})")
+    commands.add_parser("stop", help="stop the server that `start` started")
+    commands.add_parser("status", help="server and catalog state, as JSON")
+    commands.add_parser("url", help="print the running server's URL")
+    return parser
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "generate":
+            from .generator import generate
+
+            generate(args.catalog, force=args.force)
+        elif args.command == "ensure":
+            from .generator import ensure
+
+            if not ensure():
+                print("catalogs are up to date")
+        elif args.command == "start":
+            from . import service
+
+            # Progress goes to stderr so that stdout is the URL alone: `url=$(bin/replica start)`.
+            url = service.start(args.port, log=lambda msg: print(msg, file=sys.stderr))
+            print(url)
+        elif args.command == "stop":
+            from . import service
+
+            service.stop()
+        elif args.command == "status":
+            from . import service
+
+            print(json.dumps(service.status(), indent=2))
+        elif args.command == "url":
+            from . import service
+
+            state = service.running()
+            if not state:
+                raise ReplicaError("the replica server is not running; start it with `bin/replica start`")
+            print(state["url"])
+    except ReplicaError as err:
+        print(f"replica: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("replica: interrupted", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,187 @@
+"""Where the replica keeps its files, which database it uses, and the tiled config it serves.
+
+One function, `tiled_config()`, builds the configuration dict that both the generator (in-process)
+and the server (`var/replica/config.yml`) use, so the runs are written into exactly the storage
+the server later reads.
+
+    from replica import config
+    cfg = config.tiled_config(api_key="...", catalogs=["bdp2022"])
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import stat
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+# The repository root: server/replica/config.py -> parents[2].
+ROOT = Path(__file__).resolve().parents[2]
+
+# The catalogs this replica serves, in the order they are generated and mounted.
+CATALOG_NAMES = ("bdp2022", "20idb_usaxs")
+
+DEFAULT_PORT = 8000  # the 2022 demo's port
+HOST = "127.0.0.1"  # never bind to other interfaces: the server holds a write key
+
+
+class ReplicaError(Exception):
+    """An error the CLI reports as one line (no traceback): it says what to do."""
+
+
+def var_dir() -> Path:
+    # REPLICA_VAR lets the tests build throwaway replicas (PostgreSQL, bad input) without
+    # touching the shared var/replica the other engineers' server uses.
+    return Path(os.environ.get("REPLICA_VAR", ROOT / "var" / "replica")).resolve()
+
+
+def detectors_dir() -> Path:
+    return var_dir() / "detectors"
+
+
+def catalog_dir(name: str) -> Path:
+    return var_dir() / "catalogs" / name
+
+
+def stamp_path(name: str) -> Path:
+    return catalog_dir(name) / "generated.json"
+
+
+def postgres_uri() -> str | None:
+    uri = os.environ.get("REPLICA_DATABASE_URI", "").strip()
+    if not uri:
+        return None
+    if not uri.startswith(("postgresql://", "postgres://")):
+        raise ReplicaError(
+            f"REPLICA_DATABASE_URI must be a postgresql://user@host:port/dbname URI "
+            f"(got scheme {uri.split(':', 1)[0]!r}); unset it to use the embedded SQLite catalog"
+        )
+    return uri
+
+
+def redact(uri: str) -> str:
+    """The URI without its password, for messages and stamps."""
+    parts = urlsplit(uri)
+    if parts.password:
+        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
+
+
+def backend() -> str:
+    return "postgresql" if postgres_uri() else "sqlite"
+
+
+def storage_uris(name: str) -> dict:
+    """The catalog database, tabular storage and array (zarr) storage of one catalog.
+
+    SQLite gets one file per catalog, so the two catalogs can be generated in parallel
+    processes without fighting over a database lock. PostgreSQL holds both catalogs in one
+    database, each under its own top-level node (`mount_node`).
+    """
+    directory = catalog_dir(name)
+    pg = postgres_uri()
+    if pg:
+        catalog = tabular = pg
+    else:
+        catalog = f"sqlite:///{directory / 'catalog.db'}"
+        tabular = f"sqlite:///{directory / 'tabular.db'}"
+    return {
+        "catalog": catalog,
+        "tabular": tabular,
+        # Internal arrays larger than TiledWriter's MAX_ARRAY_SIZE (the Flyscan spectra) are
+        # written as zarr, which needs a writable directory.
+        "files": f"file://localhost{directory / 'data'}",
+    }
+
+
+def tiled_config(api_key: str, catalogs=CATALOG_NAMES, *, for_writing: bool = False) -> dict:
+    """The tiled server configuration (the `tiled serve config` YAML, as a dict)."""
+    trees = []
+    for name in catalogs:
+        uris = storage_uris(name)
+        trees.append(
+            {
+                "path": f"/{name}",
+                "tree": "catalog",
+                "args": {
+                    "uri": uris["catalog"],
+                    "writable_storage": [uris["files"], uris["tabular"]],
+                    # tiled refuses to serve files outside readable_storage: the detector
+                    # HDF5 files referenced by AD_HDF5 resources all live here.
+                    "readable_storage": [str(detectors_dir())],
+                    "mount_node": name,
+                },
+            }
+        )
+    config = {
+        "authentication": {
+            "single_user_api_key": api_key,
+            "allow_anonymous_access": True,
+        },
+        "trees": trees,
+        # run.documents() in tiled's Python client asks for application/json-seq.
+        "media_types": {
+            "BlueskyRun": {
+                "application/json-seq": "bluesky_tiled_plugins.exporters:json_seq_exporter"
+            }
+        },
+        "uvicorn": {"host": HOST},
+    }
+    if for_writing:
+        # The generator creates the top-level node (e.g. /bdp2022) on first write.
+        config["create_mount_nodes_if_not_exist"] = True
+    return config
+
+
+def serve_config_yaml(catalogs=CATALOG_NAMES) -> str:
+    """The YAML written to var/replica/config.yml. Secrets are not in it: the server process
+    gets the API key and a PostgreSQL URI (which may hold a password) from its environment,
+    and tiled expands the $VARS when it reads the file."""
+    import yaml
+
+    cfg = tiled_config(api_key="${REPLICA_SERVER_API_KEY}", catalogs=catalogs)
+    pg = postgres_uri()
+    if pg:
+        for tree in cfg["trees"]:
+            args = tree["args"]
+            args["uri"] = "${REPLICA_DATABASE_URI}"
+            args["writable_storage"] = [
+                "${REPLICA_DATABASE_URI}" if s == pg else s for s in args["writable_storage"]
+            ]
+    return yaml.safe_dump(cfg, sort_keys=False)
+
+
+def write_serve_config(catalogs=CATALOG_NAMES) -> Path:
+    path = var_dir() / "config.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(serve_config_yaml(catalogs))
+    path.chmod(0o600)
+    return path
+
+
+API_KEY_PATTERN = re.compile(r"^[A-Za-z0-9]+$")
+
+
+def api_key() -> str:
+    """The single-user API key: $TILED_API_KEY, else var/replica/api-key (created once, mode 600)."""
+    key = os.environ.get("TILED_API_KEY", "").strip()
+    if key:
+        if not API_KEY_PATTERN.match(key):
+            raise ReplicaError(
+                "TILED_API_KEY may hold only letters and digits (tiled's rule); "
+                "choose another key or unset it to use var/replica/api-key"
+            )
+        return key
+    path = var_dir() / "api-key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Create with 600 from the start: never a moment where the key is world-readable.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return key

@@ -1,0 +1,140 @@
+"""Shared pieces of the generator: deterministic ids and times, the in-process TiledWriter,
+and detector frames in real HDF5 files.
+
+    ids = Ids("bdp2022")
+    with CatalogWriter("bdp2022", api_key) as out:
+        out.write(documents)          # (name, doc) pairs composed with event_model
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import uuid
+import warnings
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import h5py
+import numpy as np
+
+# The APS server's local zone: the demo's dates and `datetime` strings are in it.
+CHICAGO = ZoneInfo("America/Chicago")
+
+
+class Ids:
+    """Seeded uuid4s: the same catalog name always yields the same uids in the same order."""
+
+    def __init__(self, seed: str):
+        self.rng = random.Random(seed)
+
+    def uid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+
+def epoch(local_iso: str) -> float:
+    """'2022-05-03T08:37:21.510276' in Chicago time -> epoch seconds."""
+    return dt.datetime.fromisoformat(local_iso).replace(tzinfo=CHICAGO).timestamp()
+
+
+def local(ts: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, CHICAGO)
+
+
+def local_string(ts: float) -> str:
+    """The 'datetime' start key the BDP queueserver client wrote: '2022-09-08 13:54:24.802956'."""
+    return local(ts).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def session_times(rng: random.Random, first: float, last: float, n: int) -> list[float]:
+    """`n` sorted start times between `first` and `last` (exclusive), in working-day sessions.
+
+    Beamline work comes in bursts: a few sessions a week, runs a minute or two apart.
+    """
+    day0 = local(first).date()
+    days = (local(last).date() - day0).days
+    weekdays = [day0 + dt.timedelta(d) for d in range(days + 1)]
+    weekdays = [d for d in weekdays if d.weekday() < 5]
+    times: set[float] = set()
+    while len(times) < n:
+        day = rng.choice(weekdays)
+        t = dt.datetime(day.year, day.month, day.day, tzinfo=CHICAGO).timestamp()
+        t += rng.uniform(8.5, 17.5) * 3600
+        burst = rng.randint(1, 6)
+        for _ in range(burst):
+            t += rng.uniform(45, 400)
+            # Microsecond resolution, as the RunEngine's time.time() printed.
+            t = round(t, 6)
+            if first < t < last and len(times) < n:
+                times.add(t)
+    return sorted(times)
+
+
+def write_frames(path: Path, frames: np.ndarray) -> None:
+    """Write an area-detector HDF5 file the way AD's HDF5 plugin lays it out: /entry/data/data.
+
+    gzip: the simulated frames are smooth ramps and peaks, so the catalogs stay small on disk.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with h5py.File(path, "w") as f:
+        f.create_dataset(
+            "/entry/data/data",
+            data=frames,
+            chunks=(1, *frames.shape[1:]),
+            compression="gzip",
+            compression_opts=1,
+        )
+
+
+class CatalogWriter:
+    """TiledWriter writing into one catalog through tiled's own app, in this process.
+
+    The app is built from the same configuration the server serves (config.tiled_config), and
+    the client talks to it over tiled's in-process ASGI transport. Every request goes through
+    the real routes, so the layout is exactly what TiledWriter produces against a server; only
+    the socket is skipped, which keeps generation inside its time budget.
+    """
+
+    def __init__(self, catalog: str, api_key: str):
+        self.catalog = catalog
+        self.api_key = api_key
+
+    def __enter__(self):
+        # Imported here: the CLI's fast paths (status, url, stop) should not pay for tiled.
+        from bluesky_tiled_plugins.writing import tiled_writer
+        from tiled.client import Context, from_context
+        from tiled.server.app import build_app_from_config
+
+        from ..config import tiled_config
+
+        # close_stream only notifies websocket subscribers and webhooks (catalog adapter:
+        # `if self.context.streaming_cache ... if self.context.webhook_dispatcher`). This app
+        # configures neither, so the calls store nothing; skipping them saves 3-4 of the ~10
+        # requests each run costs.
+        tiled_writer._RunWriter._close_stream_tree = lambda self: None
+
+        with warnings.catch_warnings():
+            # starlette's TestClient warns about httpx; it is tiled's own in-process transport.
+            warnings.simplefilter("ignore")
+            app = build_app_from_config(
+                tiled_config(self.api_key, [self.catalog], for_writing=True)
+            )
+            self._context = Context.from_app(app, api_key=self.api_key)
+        self._context.__enter__()
+        client = from_context(self._context)
+        self.node = client[self.catalog]
+        self._tiled_writer_module = tiled_writer
+        return self
+
+    def writer(self, batch_size: int | None = None):
+        kwargs = {} if batch_size is None else {"batch_size": batch_size}
+        return self._tiled_writer_module.TiledWriter(self.node, **kwargs)
+
+    def write(self, documents, batch_size: int | None = None) -> None:
+        """Feed one run's (name, doc) pairs to a fresh TiledWriter."""
+        tw = self.writer(batch_size)
+        for name, doc in documents:
+            tw(name, doc)
+
+    def __exit__(self, *exc):
+        self._context.__exit__(*exc)

@@ -1,0 +1,108 @@
+"""Fixtures: the generated catalogs (via `ensure`) served by a real tiled server on a free port.
+
+The server is started here, not by `bin/replica start`, so the tests never touch a server the
+user (or another engineer) runs from the same var/replica; it is stopped by its PID at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "server"))
+
+from replica import config  # noqa: E402
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def launch_server(var_dir: Path, port: int, env_extra: dict | None = None) -> subprocess.Popen:
+    """Start tiled on `port` for the replica in `var_dir`, the way `bin/replica start` does."""
+    env = dict(os.environ, REPLICA_VAR=str(var_dir), **(env_extra or {}))
+    env["PYTHONPATH"] = str(ROOT / "server")
+    code = (
+        "from replica import config, service; "
+        "config.write_serve_config(service.served_catalogs()); "
+        "print(config.api_key())"
+    )
+    key = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    env["REPLICA_SERVER_API_KEY"] = key
+    log = open(var_dir / f"test-server-{port}.log", "wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "replica.serve_app", str(var_dir / "config.yml"), "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=var_dir,
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"tiled exited with {process.returncode}; see {log.name}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        time.sleep(0.25)
+    process.terminate()
+    raise RuntimeError(f"tiled did not answer on port {port} within 90 s")
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="session")
+def replica_ready():
+    """The catalogs in var/replica, generated if missing or stale (bin/replica ensure)."""
+    from replica.generator import ensure
+
+    ensure(log=lambda msg: print(msg, file=sys.stderr))
+    return config.var_dir()
+
+
+@pytest.fixture(scope="session")
+def server_url(replica_ready):
+    port = free_port()
+    process = launch_server(replica_ready, port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def http(server_url):
+    with httpx.Client(base_url=f"{server_url}/api/v1", timeout=60) as client:
+        yield client
+
+
+def search_all(http: httpx.Client, path: str, params: list[tuple[str, str]]) -> list[dict]:
+    """Every match of a search, following links.next (which drops the filters: add them back)."""
+    results: list[dict] = []
+    offset = 0
+    while True:
+        page = http.get(f"/search/{path}", params=params + [("page[offset]", str(offset)),
+                                                            ("page[limit]", "300")])
+        page.raise_for_status()
+        body = page.json()
+        results.extend(body["data"])
+        offset += len(body["data"])
+        if not body["data"] or offset >= body["meta"]["count"]:
+            return results
