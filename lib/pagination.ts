@@ -45,6 +45,21 @@ export interface PaginateOptions extends RequestOptions {
   offset?: number;
 }
 
+/**
+ * Make sure `fields`, when given, includes `count`. Without it tiled 0.2.20 reports an estimated
+ * `meta.count` (101 for a 503-run catalog) and, with an explicit sort (offset paging), sets
+ * `links.next` to null once offset + limit passes that estimate, so a walk stops early. An empty
+ * `fields=` (ids only) becomes `fields=count&fields=structure_family` (`fields=count` alone returns no items).
+ */
+export function withCountField(params: readonly [string, string][]): [string, string][] {
+  const fields = params.filter(([name]) => name === "fields").map(([, value]) => value);
+  if (fields.length === 0 || fields.includes("count")) return [...params];
+  const others = params.filter(([name, value]) => !(name === "fields" && value === ""));
+  const extra: [string, string][] = [["fields", "count"]];
+  if (!fields.some((f) => f !== "")) extra.push(["fields", "structure_family"]);
+  return [...others, ...extra];
+}
+
 /** Build a URL from a base and parameters (repeated names allowed, order kept). */
 export function buildUrl(base: string, params: Iterable<[string, string]>): string {
   const url = new URL(base);
@@ -64,7 +79,7 @@ export async function* paginate(transport: Transport, searchUrl: string, options
     throw badInput(`Page offset ${options.offset} is invalid: it must be a non-negative integer.`);
   }
   const base = searchUrl.split("?")[0];
-  const fixed: [string, string][] = [...(options.params ?? []), ...(options.sort ?? []).map((key): [string, string] => ["sort", key])];
+  const fixed: [string, string][] = [...withCountField(options.params ?? []), ...(options.sort ?? []).map((key): [string, string] => ["sort", key])];
   let page: [string, string][] = [["page[limit]", String(pageSize)]];
   if (options.offset) page.unshift(["page[offset]", String(options.offset)]);
   const seen = new Set<string>();

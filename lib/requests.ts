@@ -21,6 +21,7 @@
  */
 import { z } from "zod";
 import { badInput } from "./errors";
+import { withCountField } from "./pagination";
 import { assertQueriesSupported, filterNamesInParams, queriesToParams } from "./queries";
 import type { Query } from "./queries";
 import { About } from "./schemas/about";
@@ -66,7 +67,11 @@ export interface SearchSuffixOptions {
   limit?: number;
   /** page[offset]. */
   offset?: number;
-  /** Attributes to return (metadata, structure_family, structure, count, sorting, specs, data_sources); [] for ids only. */
+  /**
+   * Attributes to return (metadata, structure_family, structure, count, sorting, specs, data_sources);
+   * [] for ids only. `count` is added when missing: without it tiled estimates meta.count and, with
+   * a sort, ends links.next early (see pagination.ts withCountField).
+   */
   fields?: readonly string[];
 }
 
@@ -77,8 +82,8 @@ export function searchParams(options: SearchSuffixOptions = {}): [string, string
   if (options.limit !== undefined) out.push(["page[limit]", String(options.limit)]);
   out.push(...queriesToParams(options.queries ?? []));
   if (options.fields) {
-    if (options.fields.length === 0) out.push(["fields", ""]);
-    for (const field of options.fields) out.push(["fields", field]);
+    const fields: [string, string][] = options.fields.length === 0 ? [["fields", ""]] : options.fields.map((f): [string, string] => ["fields", f]);
+    out.push(...withCountField(fields));
   }
   for (const key of options.sort ?? []) out.push(["sort", key]);
   return out;

@@ -352,8 +352,9 @@ export function errorFromResponse(response: TransportResponse): TiledError {
     detail = text.length > 200 ? `${text.slice(0, 200)}…` : text;
   }
   const status = response.status;
-  const code = status === 404 ? "not-found" : "http";
   const text = formatDetail(detail);
+  // A registered query the node cannot run (Regex, or TimeRange on an SQL catalog) comes back as 400.
+  const code = status === 404 ? "not-found" : status === 400 && /query type .* is not supported on this node/i.test(text) ? "unsupported-query" : "http";
   return new TiledError(code, `${status}: ${text || "(no detail)"} ${redactUrl(response.url)}`, {
     status,
     url: response.url,

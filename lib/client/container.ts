@@ -177,7 +177,7 @@ export class Container extends BaseClient {
     try {
       await this.context.transport.getJson(url, SearchPage, options);
     } catch (err) {
-      if (isTiledError(err, "http") && err.status === 400 && /not supported/i.test(String(err.detail))) supported = false;
+      if (isTiledError(err, "unsupported-query")) supported = false;
       else throw err;
     }
     this.context.regexOnServer.set(key, supported);

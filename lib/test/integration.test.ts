@@ -83,15 +83,23 @@ describe("bad input against the live server", () => {
     const { hostname, port } = new URL(BASE_URL);
     expect((await caught(requestsTiled(hostname, "no_such_catalog", { port: Number(port || 80) }))).code).toBe("not-found");
   });
-  it("a filter the server does not register is refused before sending (tiled would ignore it)", async () => {
+  it("a filter the server does not register is refused before sending (tiled would silently ignore it)", async () => {
+    const { hostname, port } = new URL(BASE_URL);
+    const suffix = "?filter[time_span][condition][since]=1651381200";
+    const err = await caught(requestsTiled(hostname, "bdp2022", { port: Number(port || 80), suffix }));
+    expect(err.code).toBe("unsupported-query");
+    expect(err.message).toContain('"time_span"');
+    // What happens when it is sent anyway: every run comes back, unfiltered.
+    const ignored = await requestsTiled(hostname, "bdp2022", { port: Number(port || 80), suffix: `${suffix}&page[limit]=1`, checkFilters: false });
+    const bdp = await root.get("bdp2022", { kind: "container" });
+    expect(ignored.meta.count).toBe(await bdp.count());
+  });
+  it("the demo's 2022 time_range filter: registered, but the SQL catalog refuses it (400 → unsupported-query)", async () => {
     const { hostname, port } = new URL(BASE_URL);
     const suffix = "?filter[time_range][condition][since]=1651381200&filter[time_range][condition][until]=1667278800&filter[time_range][condition][timezone]=US/Central";
     const err = await caught(requestsTiled(hostname, "bdp2022", { port: Number(port || 80), suffix }));
-    expect(err.code).toBe("unsupported-query");
-    expect(err.message).toContain('"time_range"');
-    // What happens when it is sent anyway: every run comes back, unfiltered.
-    const ignored = await requestsTiled(hostname, "bdp2022", { port: Number(port || 80), suffix: `${suffix}&page[limit]=1`, checkFilters: false });
-    expect(ignored.meta.count).toBe(await (await root.get("bdp2022", { kind: "container" })).count());
+    expect(err).toMatchObject({ code: "unsupported-query", status: 400 });
+    expect(String(err.detail)).toContain("TimeRange");
   });
   it("zero, negative and oversized page sizes are refused before sending", async () => {
     const bdp = await root.get("bdp2022", { kind: "container" });

@@ -6,9 +6,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { TiledError, redactUrl } from "../errors";
 import { fromUri } from "../client/from-uri";
-import { checkPageSize, paginate } from "../pagination";
+import { checkPageSize, paginate, withCountField } from "../pagination";
 import { Eq, queriesToParams } from "../queries";
-import { requestsTiled } from "../requests";
+import { requestsTiled, searchSuffix } from "../requests";
 import { About } from "../schemas/about";
 import { listSnapshots } from "../snapshots";
 import { Transport } from "../transport";
@@ -268,6 +268,13 @@ describe("pagination", () => {
       expect(url.searchParams.get("filter[eq][condition][value]")).toBe('"scan"');
       expect(url.searchParams.getAll("sort")).toEqual(["-start.time"]);
     }
+  });
+  it("asks for an exact count whenever fields are chosen (else tiled ends links.next early under a sort)", async () => {
+    expect(withCountField([["fields", ""]])).toEqual([["fields", "count"], ["fields", "structure_family"]]);
+    expect(withCountField([["fields", "metadata"], ["x", "1"]])).toEqual([["fields", "metadata"], ["x", "1"], ["fields", "count"]]);
+    expect(withCountField([["fields", "count"]])).toEqual([["fields", "count"]]);
+    expect(withCountField([["sort", "a"]])).toEqual([["sort", "a"]]);
+    expect(searchSuffix({ fields: [] })).toBe("?fields=count&fields=structure_family");
   });
   it("a next link pointing back to a page already read is an error, not a loop", async () => {
     const server = await serve((req, res) =>
