@@ -70,11 +70,17 @@ describe("retries: only transport errors and 5xx", () => {
     expect(err.message).toContain("abc123");
   });
   it("never retries a 4xx", async () => {
-    const server = await serve((_req, res) => sendJson(res, 400, { detail: "The query type 'Regex' is not supported on this node." }));
+    const server = await serve((req, res) =>
+      sendJson(res, 400, { detail: req.url?.includes("regex") ? "The query type 'Regex' is not supported on this node." : "Response would exceed 300000000." }),
+    );
     const transport = new Transport({ baseUrl: server.url, ...fast });
     const err = await caught(transport.getJson(`${server.url}/x`, z.unknown()));
     expect(server.requests).toHaveLength(1);
     expect(err).toMatchObject({ code: "http", status: 400 });
+    // The node refusing a registered query is reported as unsupported-query.
+    const regex = await caught(transport.getJson(`${server.url}/regex`, z.unknown()));
+    expect(regex).toMatchObject({ code: "unsupported-query", status: 400 });
+    expect(server.requests).toHaveLength(2);
   });
   it("a 404 is code not-found; FastAPI's validation list is kept as detail", async () => {
     const server = await serve((req, res) =>
