@@ -119,9 +119,12 @@ export function snapshotFileStem(key: SnapshotKey): string {
   const hash = createHash("sha256").update(keyString(key)).digest("hex").slice(0, 12);
   const rest = key.path.replace(/^\/api\/v1\/?/, "");
   const [route, ...segments] = rest.split("/").filter(Boolean);
-  const slug = segments
-    .join("__")
-    .replace(/[^A-Za-z0-9._-]+/g, "_")
+  // Name the filters too, so a reader can tell the searches of one container apart.
+  const filters = [...new Set(key.query.map(([name]) => /^filter\[([^\]]+)\]/.exec(name)?.[1]).filter((n): n is string => !!n))];
+  const slug = [segments.join("__"), ...filters]
+    .filter(Boolean)
+    .join("+")
+    .replace(/[^A-Za-z0-9._+-]+/g, "_")
     .slice(0, 100);
   return path.join(route ?? "about", `${slug || "root"}--${hash}`);
 }

@@ -10,6 +10,7 @@ import { checkPageSize, paginate, withCountField } from "../pagination";
 import { Eq, queriesToParams } from "../queries";
 import { requestsTiled, searchSuffix } from "../requests";
 import { About } from "../schemas/about";
+import { checkSnapshots, firstDifference, normalizeBody } from "../freshness";
 import { listSnapshots } from "../snapshots";
 import { Transport } from "../transport";
 import { closedPort, sendJson, startLocalServer } from "./local-server";
@@ -229,6 +230,20 @@ describe("snapshots", () => {
     await caught(new Transport({ baseUrl: server.url, snapshots: "record", snapshotDir: dir }).getJson(`${server.url}/api/v1/metadata/nope`, z.unknown()));
     const err = await caught(new Transport({ baseUrl: "http://h:1", snapshots: "replay", snapshotDir: dir }).getJson("http://h:1/api/v1/metadata/nope", z.unknown()));
     expect(err).toMatchObject({ code: "not-found", status: 404, detail: "No such entry: ['nope']" });
+  });
+  it("the freshness check reports a response that changed, and passes one that did not", async () => {
+    let plan = "scan";
+    const server = await serve((req, res) => sendJson(res, 200, { plan, self: `http://${req.headers.host}${req.url}` }));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "snap-"));
+    const rec = new Transport({ baseUrl: server.url, snapshots: "record", snapshotDir: dir });
+    await rec.getJson(`${server.url}/api/v1/metadata/a`, z.unknown());
+    expect(await checkSnapshots({ baseUrl: server.url, dir })).toEqual({ checked: 1, stale: [] });
+    plan = "count";
+    const report = await checkSnapshots({ baseUrl: server.url, dir });
+    expect(report.stale).toHaveLength(1);
+    expect(report.stale[0].reason).toContain('$.plan: recorded "scan", now "count"');
+    expect(normalizeBody({ b: 1, a: [{ d: 2, c: 3 }] }, ["d"])).toEqual({ a: [{ c: 3 }], b: 1 });
+    expect(firstDifference({ a: [1, 2] }, { a: [1, 2, 3] })).toBe("$.a: 2 items recorded, 3 now");
   });
   it("binary bodies go to a .bin file and replay byte for byte", async () => {
     const bytes = Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]);
