@@ -86,7 +86,8 @@ export type MetadataResponse = z.infer<typeof MetadataResponse>;
 /** `GET /api/v1/distinct/{path}?metadata=…&counts=true`. */
 export const DistinctResponse = z.looseObject({
   metadata: z.record(z.string(), z.array(z.looseObject({ value: z.unknown(), count: z.number().nullable().optional() }))).optional(),
-  structure_families: z.array(z.unknown()).optional(),
-  specs: z.array(z.unknown()).optional(),
+  // null unless asked for (`structure_families=true`, `specs=true`).
+  structure_families: z.array(z.unknown()).nullable().optional(),
+  specs: z.array(z.unknown()).nullable().optional(),
 });
 export type DistinctResponse = z.infer<typeof DistinctResponse>;
