@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -192,9 +193,9 @@ class Clients:
     def lib(self, args: list[str], url: str | None = None) -> dict:
         return run_json([NODE, str(BUILD / "lib_driver.js"), "--url", url or self.server.url, *args], env=self.node_env)
 
-    def python(self, args: list[str]) -> dict:
+    def python(self, args: list[str], url: str | None = None) -> dict:
         env = {**os.environ, "TILED_CACHE_DIR": str(BENCH / "py-cache")}
-        return run_json([PYTHON, str(ROOT / "bench" / "py_client.py"), "--url", self.server.url, *args], env=env)
+        return run_json([PYTHON, str(ROOT / "bench" / "py_client.py"), "--url", url or self.server.url, *args], env=env)
 
     def node_raw(self, requests_file: Path, mode: str, concurrency: int) -> dict:
         return run_json(
@@ -224,9 +225,12 @@ class Clients:
             cmd += ["-H", f"{name}: {value}"]
         if concurrency > 1:
             cmd += ["--parallel", "--parallel-max", str(concurrency)]
+        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
         proc = subprocess.run(cmd, capture_output=True, text=True)
         seconds = time.perf_counter() - t0
+        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
         if proc.returncode != 0:
             raise RuntimeError(f"curl failed ({proc.returncode}): {proc.stderr[-500:]}")
         sizes = []
@@ -243,6 +247,7 @@ class Clients:
                 encodings.add(encoding.strip())
         return {
             "seconds": seconds,
+            "cpuSeconds": cpu,
             "bytes": sum(sizes),
             "server": timing,
             "encoding": ",".join(sorted(encodings)) or "identity",
@@ -254,21 +259,23 @@ class Clients:
 # capturing what the library asks for
 
 
-def capture_lib_requests(clients: Clients, lib_args: list[str], route: str) -> dict:
-    """One untimed lib pass through the recording proxy: its requests on `route` and concurrency."""
+def capture_lib_requests(clients: Clients, lib_args: list[str], route: str, who: str = "lib") -> dict:
+    """One untimed pass of the lib (or the Python client) through the recording proxy: its
+    requests on `route`, their headers and its concurrency."""
     with RecordingProxy(clients.server.port) as proxy:
-        result = clients.lib(lib_args, url=f"http://127.0.0.1:{proxy.port}")
+        run = clients.lib if who == "lib" else clients.python
+        result = run(lib_args, url=f"http://127.0.0.1:{proxy.port}")
         recorded = list(proxy.requests)
         peak = proxy.concurrency(route)
         connections = len({r["conn"] for r in recorded})
     data = [r for r in recorded if r["target"].startswith(route)]
     if not data:
-        raise RuntimeError(f"the lib made no request on {route}: {[r['target'] for r in recorded]}")
+        raise RuntimeError(f"the {who} made no request on {route}: {[r['target'] for r in recorded]}")
     keep = ("accept", "accept-encoding")
     headers = {k: v for k, v in data[0]["headers"].items() if k in keep}
     for r in data:
         if {k: v for k, v in r["headers"].items() if k in keep} != headers:
-            raise RuntimeError("the lib's data requests differ in their headers; the curl replay assumes they do not")
+            raise RuntimeError(f"the {who}'s data requests differ in their headers; the curl replay assumes they do not")
     return {
         "requests": [{"url": f"{clients.server.url}{r['target']}", "headers": headers} for r in data],
         "headers": headers,
@@ -292,6 +299,7 @@ DATA_ROWS = [
     ("lib_identity", "diag: lib with Accept-Encoding forced to identity"),
     ("curl_parallel2", "diag: curl, lib's requests 2 at a time, identity"),
     ("node_discard", "diag: node:http, same URLs, identity, bytes dropped"),
+    ("node_net_into", "diag: raw socket (net onread) into 1 buffer"),
     ("node_http_into", "diag: node:http into 1 preallocated buffer"),
     ("node_undici", "diag: node's fetch (undici), reader into 1 buffer"),
     ("node_stream", "diag: node-fetch, for-await into 1 buffer (lib's way)"),
@@ -334,19 +342,25 @@ def time_data_case(clients: Clients, name: str, lib_args: list[str], py_args: li
             samples["lib_identity"].append(clients.lib([*lib_args, "--force-identity"]))
         if parallel_info and conc == 1 and len(requests) > 1:
             samples["curl_parallel2"].append(clients.curl(requests, identity_headers, 2, f"{name}-par2"))
-        for mode in ("discard", "http-into", "undici", "stream", "fetch"):
+        for mode in ("discard", "net-into", "http-into", "undici", "stream", "fetch"):
             samples[f"node_{mode.replace('-', '_')}"].append(clients.node_raw(req_file, mode, conc))
         if arrow:
             samples["node_arrow"].append(clients.node_raw(req_file, "arrow", conc))
     return {"capture": {k: v for k, v in cap.items() if k != "requests"}, "samples": samples, "payload_bytes": samples["curl"][0]["bytes"], "requests": requests}
 
 
-def time_list_case(clients: Clients, name: str, lib_args: list[str], py_args: list[str], route: str, reps: int) -> dict:
+def time_list_case(clients: Clients, name: str, lib_args: list[str], py_args: list[str], route: str, reps: int, diag_reps: int) -> dict:
     say(f"\n[bench] {name}: capturing the lib's requests (one untimed pass through a recording proxy)")
     cap = capture_lib_requests(clients, lib_args, route)
     requests, headers = cap["requests"], cap["headers"]
     say(f"[bench]   {len(requests)} page request(s), Accept: {headers.get('accept')}, Accept-Encoding: {headers.get('accept-encoding', '(none)')}")
-    samples: dict[str, list[dict]] = {"lib": [], "python": [], "curl_lib_headers": []}
+    identity_headers = {**{k: v for k, v in headers.items() if k != "accept-encoding"}, "accept-encoding": "identity"}
+    compressed = headers.get("accept-encoding", "identity") not in ("identity", "")
+    # Python's own pages too, to compare what each client's requests cost the server.
+    py_cap = capture_lib_requests(clients, py_args, route, who="python")
+    say(f"[bench]   python: {len(py_cap['requests'])} page request(s), Accept: {py_cap['headers'].get('accept')}, "
+        f"Accept-Encoding: {py_cap['headers'].get('accept-encoding', '(none)')}")
+    samples: dict[str, list[dict]] = {"lib": [], "python": [], "curl_lib_headers": [], "curl_identity": [], "lib_identity": [], "curl_python": []}
     clients.python(py_args)  # warm-up (server caches, page cache)
     for rep in range(reps):
         say(f"[bench]   rep {rep + 1}/{reps}")
@@ -354,7 +368,12 @@ def time_list_case(clients: Clients, name: str, lib_args: list[str], py_args: li
         samples["python"].append(clients.python(py_args))
         # The same pages, one after another (each cursor comes from the page before).
         samples["curl_lib_headers"].append(clients.curl(requests, headers, 1, name))
-    return {"capture": {k: v for k, v in cap.items() if k != "requests"}, "samples": samples, "requests": requests}
+        samples["curl_python"].append(clients.curl(py_cap["requests"], py_cap["headers"], 1, f"{name}-py"))
+        if compressed and rep < diag_reps:
+            samples["curl_identity"].append(clients.curl(requests, identity_headers, 1, f"{name}-id"))
+            samples["lib_identity"].append(clients.lib([*lib_args, "--force-identity"]))
+    return {"capture": {k: v for k, v in cap.items() if k != "requests"}, "python_capture": {k: v for k, v in py_cap.items() if k != "requests"},
+            "samples": samples, "requests": requests, "python_requests": py_cap["requests"]}
 
 
 # --------------------------------------------------------------------------------------------
@@ -363,6 +382,22 @@ def time_list_case(clients: Clients, name: str, lib_args: list[str], py_args: li
 
 def secs(samples: list[dict], key: str = "seconds") -> list[float]:
     return [s[key] for s in samples]
+
+
+def query_difference(a: list[dict], b: list[dict]) -> tuple[set[str], set[str]]:
+    """The query parameters (other than page[...]) that only a's URLs carry, and only b's."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    def params(reqs: list[dict]) -> set[str]:
+        return {f"{k}={v}" for r in reqs for k, v in parse_qsl(urlsplit(r["url"]).query, keep_blank_values=True) if not k.startswith("page[")}
+
+    pa, pb = params(a), params(b)
+    return pa - pb, pb - pa
+
+
+def cpu_of(samples: list[dict]) -> str:
+    values = [s["cpuSeconds"] for s in samples if "cpuSeconds" in s]
+    return f"{median(values):.2f}" if values else "-"
 
 
 def machine_info() -> dict:
@@ -460,7 +495,7 @@ def verdict_data(case: dict, arrow: bool) -> list[str]:
             f"{encoding_cost:.2f} s of the lib's time is the compression it negotiates (server deflating, node-fetch inflating)."
         )
     labels = dict(DATA_ROWS)
-    for key in ("node_discard", "node_http_into", "node_undici", "node_stream", "node_fetch", "node_arrow"):
+    for key in ("node_discard", "node_net_into", "node_http_into", "node_undici", "node_stream", "node_fetch", "node_arrow"):
         if key in med:
             out.append(f"{labels[key].replace('diag: ', '')}: {med[key]:.2f} s ({t_curl / med[key]:.2f}x curl)")
     parse = median(secs(s["node_arrow"], "parseSeconds")) if s["node_arrow"] else 0.0
@@ -470,7 +505,16 @@ def verdict_data(case: dict, arrow: bool) -> list[str]:
     def classify(t_client: float) -> str:
         rest = t_client - t_curl
         if "node_discard" in med and med["node_discard"] >= 0.9 * t_client:
-            return "COPY-BOUND in node's receive path: node:http dropping the bytes is already this slow."
+            msg = (f"COPY-BOUND in node's receive path, not in the library: node:http dropping the bytes takes "
+                   f"{med['node_discard']:.2f} s against the lib's {t_client:.2f} s.")
+            if "node_net_into" in med:
+                msg += (f" A raw socket reading into one reusable buffer reaches {t_curl / med['node_net_into']:.2f}x curl, so the "
+                        "cost is node:http's machinery (a fresh Buffer per ~64 KiB chunk, stream events), which the lib "
+                        "inherits through node-fetch.")
+            cpu = {k: median([x["cpuSeconds"] for x in s[k]]) for k in ("lib", "curl", "node_discard") if s[k] and "cpuSeconds" in s[k][0]}
+            if len(cpu) == 3:
+                msg += f" Client CPU: curl {cpu['curl']:.2f} s, node:http {cpu['node_discard']:.2f} s, lib {cpu['lib']:.2f} s."
+            return msg
         if arrow and parse > 0.5 * rest:
             return "PARSER-BOUND: Arrow decoding is most of what remains."
         floor_key = min((k for k in ("node_http_into", "node_undici", "node_stream") if k in med), key=lambda k: med[k], default=None)
@@ -531,7 +575,7 @@ def report(results: dict, reps: int, manifest: dict, info: dict, vers: dict, gen
             vs_py = f"{t['python'] / t['lib']:.2f}" if row_key == "lib" else ""
             rows.append([
                 title if first else "", label.format(nreq=nreq, conc=conc, enc=enc), fmt_s(secs(s[row_key])),
-                f"{thr[row_key]:.0f}", f"{t['curl'] / t[row_key]:.2f}", vs_curl, vs_py, f"{len(s[row_key])}",
+                f"{thr[row_key]:.0f}", f"{t['curl'] / t[row_key]:.2f}", vs_curl, vs_py, cpu_of(s[row_key]), f"{len(s[row_key])}",
             ])
             first = False
         ratio_curl = t["curl"] / t["lib"]
@@ -546,7 +590,8 @@ def report(results: dict, reps: int, manifest: dict, info: dict, vers: dict, gen
     R("Throughput (MB/s = the identity-encoded response bytes curl downloads, divided by each client's median time)")
     R("  'x curl' = this row's throughput / curl's (identity); 'lib vs curl' and 'lib vs python' are the target ratios.")
     R("  Rows marked diag: are diagnostics for the investigation below, not clients under test.")
-    R.table(["case", "client", "median s [min-max]", "MB/s", "x curl", "lib vs curl", "lib vs python", "n"], rows)
+    R("  'client CPU s' = CPU time (user + system) of the client process in the timed section: less sensitive to a busy machine than wall time.")
+    R.table(["case", "client", "median s [min-max]", "MB/s", "x curl", "lib vs curl", "lib vs python", "client CPU s", "n"], rows)
 
     list_rows = []
     for key, title in (("c", "(c) list matching runs, items"), ("c_keys", "(c) list matching runs, keys")):
@@ -557,9 +602,17 @@ def report(results: dict, reps: int, manifest: dict, info: dict, vers: dict, gen
         count = s["lib"][0]["count"]
         t = {k: median(secs(v)) for k, v in s.items() if v}
         pages = len(case["requests"])
-        list_rows.append([title, "lib", fmt_s(secs(s["lib"])), f"{count / t['lib']:.0f}", f"{count}", f"{pages} x {s['lib'][0].get('pageSize')}", f"{len(s['lib'])}"])
-        list_rows.append(["", "python tiled client", fmt_s(secs(s["python"])), f"{count / t['python']:.0f}", f"{s['python'][0]['count']}", "(default page size)", f"{len(s['python'])}"])
-        list_rows.append(["", "curl, the lib's pages in sequence", fmt_s(secs(s["curl_lib_headers"])), f"{count / t['curl_lib_headers']:.0f}", "", f"{pages}", f"{len(s['curl_lib_headers'])}"])
+        list_rows.append([title, "lib", fmt_s(secs(s["lib"])), f"{count / t['lib']:.0f}", f"{count}", f"{pages} x {s['lib'][0].get('pageSize')}", f"{median(secs(s['lib'], 'connectSeconds')):.3f}", cpu_of(s["lib"]), f"{len(s['lib'])}"])
+        list_rows.append(["", "python tiled client", fmt_s(secs(s["python"])), f"{count / t['python']:.0f}", f"{s['python'][0]['count']}", "(default: 100)", f"{median(secs(s['python'], 'connectSeconds')):.3f}", cpu_of(s["python"]), f"{len(s['python'])}"])
+        enc = case["capture"]["headers"].get("accept-encoding", "none")
+        list_rows.append(["", f"curl, the lib's pages in sequence, its headers ({enc})", fmt_s(secs(s["curl_lib_headers"])), f"{count / t['curl_lib_headers']:.0f}", "", f"{pages}", "", cpu_of(s["curl_lib_headers"]), f"{len(s['curl_lib_headers'])}"])
+        pyenc = case["python_capture"]["headers"]
+        list_rows.append(["", f"curl, python's pages in sequence, its headers ({pyenc.get('accept', '').split('/')[-1]}, {pyenc.get('accept-encoding')})",
+                          fmt_s(secs(s["curl_python"])), f"{count / t['curl_python']:.0f}", "", f"{len(case['python_requests'])}", "", cpu_of(s["curl_python"]), f"{len(s['curl_python'])}"])
+        if s["curl_identity"]:
+            list_rows.append(["", "diag: curl, the same pages, identity", fmt_s(secs(s["curl_identity"])), f"{count / t['curl_identity']:.0f}", "", f"{pages}", "", cpu_of(s["curl_identity"]), f"{len(s['curl_identity'])}"])
+        if s["lib_identity"]:
+            list_rows.append(["", "diag: lib with Accept-Encoding forced to identity", fmt_s(secs(s["lib_identity"])), f"{count / t['lib_identity']:.0f}", f"{s['lib_identity'][0]['count']}", "", "", cpu_of(s["lib_identity"]), f"{len(s['lib_identity'])}"])
         ok = t["lib"] < t["python"]
         targets.append((f"{title}: lib faster than python", ok, f"{t['python'] / t['lib']:.2f}x python's speed"))
         if s["lib"][0]["count"] != s["python"][0]["count"]:
@@ -568,16 +621,36 @@ def report(results: dict, reps: int, manifest: dict, info: dict, vers: dict, gen
             t_curl = t["curl_lib_headers"]
             server = s["curl_lib_headers"][0]["server"]
             v = [f"{title}, lib {t['lib']:.2f} s vs python {t['python']:.2f} s:"]
-            v.append(f"  curl fetching the lib's {pages} pages with its headers takes {t_curl:.2f} s (server's own app time {server.get('app', 0):.2f} s, of it compress {server.get('compress', 0):.2f} s).")
+            v.append(
+                f"  curl fetching the lib's {pages} pages with its headers: {t_curl:.2f} s (the server's own app time "
+                f"{server.get('app', 0):.2f} s, of it compressing {server.get('compress', 0):.2f} s). The lib's time also "
+                "includes GET /api/v1/ (fetched at the first search; Python fetches it in from_uri, outside its timer) and "
+                "the container's metadata."
+            )
+            if "lib_identity" in t:
+                v.append(f"  the lib with Accept-Encoding forced to identity: {t['lib_identity']:.2f} s; curl, the same pages, identity: {t['curl_identity']:.2f} s.")
+            after = t["lib"] - t_curl
+            v.append(f"  curl fetching python's {len(case['python_requests'])} pages with python's headers (msgpack): {t['curl_python']:.2f} s.")
+            lib_only, py_only = query_difference(case["requests"], case["python_requests"])
+            if lib_only or py_only:
+                v.append(f"  the lib's page URLs differ from Python's in: only the lib sends {sorted(lib_only) or 'nothing'}; only Python sends {sorted(py_only) or 'nothing'}.")
+            if any(p.startswith("fields=count") for p in lib_only):
+                v.append("  fields=count makes tiled count every match exactly (a scan of the JSON metadata on SQLite) for each page; "
+                         "Python's keys() sends fields= and gets the cheap estimate.")
             if t_curl >= 0.8 * t["lib"]:
-                v.append("  SERVER-BOUND: the pages the lib asks for take the server this long (see the request format).")
+                v.append(
+                    f"  VERDICT: SERVER-BOUND: the lib waits on the server for {t_curl:.2f} of its {t['lib']:.2f} s and spends "
+                    f"{max(after, 0):.2f} s after the bytes arrive. Python's pages cost the server {t['curl_python']:.2f} s; "
+                    + ("the lib's JSON pages cost it more than Python's msgpack pages." if t_curl > 1.1 * t["curl_python"] else
+                       "about the same, so the difference is within this machine's noise plus the lib's one extra request (GET /api/v1/ at the first search).")
+                )
             else:
-                v.append(f"  PARSER-BOUND: {t['lib'] - t_curl:.2f} s of the lib's time is spent after the bytes arrive (JSON parse, schema validation, client objects).")
+                v.append(f"  VERDICT: PARSER-BOUND: {after:.2f} s of the lib's {t['lib']:.2f} s is spent after the bytes arrive (JSON parse, zod validation, client objects).")
             verdicts += v
     if list_rows:
         R("")
-        R("Listing through pagination (runs/s = matching runs / median time)")
-        R.table(["case", "client", "median s [min-max]", "runs/s", "runs", "pages x size", "n"], list_rows)
+        R("Listing through pagination (runs/s = matching runs / median time; 'connect s' = fromUri / from_uri, not in the time)")
+        R.table(["case", "client", "median s [min-max]", "runs/s", "runs", "pages x size", "connect s", "client CPU s", "n"], list_rows)
 
     # (d) memory
     mem_rows = []
@@ -666,7 +739,7 @@ def main() -> int:
             f = m["runs"]["filter"]
             for key, mode in (("c", "list-items"), ("c_keys", "list-keys")):
                 q = ["--path", m["runs"]["path"], "--key", f["key"], "--value", f["value"]]
-                results[key] = time_list_case(clients, key, ["--case", mode, *q], ["--case", mode, *q], f"/api/v1/search/{m['runs']['path']}", args.reps)
+                results[key] = time_list_case(clients, key, ["--case", mode, *q], ["--case", mode, *q], f"/api/v1/search/{m['runs']['path']}", args.reps, diag)
                 got = results[key]["samples"]["lib"][0]["count"]
                 if got != m["runs"]["expected_matches"]:
                     say(f"[bench] WARNING: the lib listed {got} runs, expected {m['runs']['expected_matches']}")

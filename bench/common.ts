@@ -4,9 +4,9 @@
  *
  * @example
  * const args = parseArgs(process.argv.slice(2));      // --path big/stack --mode items
- * const t0 = performance.now();
+ * const timer = startTimer();
  * ... the timed work ...
- * emit({ seconds: (performance.now() - t0) / 1000, bytes });
+ * emit({ ...timer.stop(), bytes });                  // seconds (wall) and cpuSeconds (this process)
  */
 
 export interface DriverResult {
@@ -16,6 +16,19 @@ export interface DriverResult {
   bytes: number;
   /** Anything else worth reporting (counts, phases, dtype…). */
   [extra: string]: unknown;
+}
+
+/** Wall time and this process's CPU time (user + system, all threads) since the start. */
+export function startTimer(): { stop(): { seconds: number; cpuSeconds: number } } {
+  const wall0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  return {
+    stop() {
+      const seconds = (performance.now() - wall0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 };
+    },
+  };
 }
 
 /** `--key value` pairs (and bare `--flag`) into a record. */

@@ -19,7 +19,7 @@
  */
 import http from "node:http";
 import { fromUri, Key } from "../lib";
-import { emit, parseArgs, requireArg, runMain } from "./common";
+import { emit, parseArgs, requireArg, runMain, startTimer } from "./common";
 
 /** Make every node:http request ask for an uncompressed body (see the header comment). */
 function forceIdentityEncoding(): void {
@@ -48,25 +48,24 @@ async function main(): Promise<void> {
   const root = await fromUri(url);
   const connectSeconds = (performance.now() - connect0) / 1000;
 
-  const t0 = performance.now();
-  const elapsed = () => (performance.now() - t0) / 1000;
+  const timer = startTimer();
   switch (kase) {
     case "array": {
       const array = await root.get(requireArg(args, "path"), { kind: "array" });
       const { data, shape, dtype } = await array.read();
-      const seconds = elapsed();
-      emit({ seconds, connectSeconds, bytes: data.byteLength, shape, dtype, requests: array.fetchCount() });
+      const { seconds, cpuSeconds } = timer.stop();
+      emit({ seconds, cpuSeconds, connectSeconds, bytes: data.byteLength, shape, dtype, requests: array.fetchCount() });
       break;
     }
     case "table": {
       const table = await (await root.get(requireArg(args, "path"), { kind: "table" })).read();
-      const seconds = elapsed();
+      const { seconds, cpuSeconds } = timer.stop();
       let bytes = 0;
       for (const field of table.schema.fields) {
         const column = table.getChild(field.name);
         if (column) for (const chunk of column.data) bytes += chunk.values.byteLength;
       }
-      emit({ seconds, connectSeconds, bytes, rows: table.numRows, columns: table.numCols, batches: table.batches.length });
+      emit({ seconds, cpuSeconds, connectSeconds, bytes, rows: table.numRows, columns: table.numCols, batches: table.batches.length });
       break;
     }
     case "list-items":
@@ -74,8 +73,8 @@ async function main(): Promise<void> {
       const runs = await root.get(requireArg(args, "path"), { kind: "container" });
       const results = runs.search(Key(requireArg(args, "key")).eq(requireArg(args, "value")));
       const listed = kase === "list-items" ? await results.items().toArray() : await results.keys().toArray();
-      const seconds = elapsed();
-      emit({ seconds, connectSeconds, bytes: 0, count: listed.length, pageSize: results.pageSize });
+      const { seconds, cpuSeconds } = timer.stop();
+      emit({ seconds, cpuSeconds, connectSeconds, bytes: 0, count: listed.length, pageSize: results.pageSize });
       break;
     }
     case "idle":

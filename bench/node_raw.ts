@@ -8,16 +8,19 @@
  *   stream    node-fetch, body streamed into one buffer preallocated from Content-Length: one copy
  *   http-into node:http, body copied into one buffer preallocated from Content-Length (no node-fetch)
  *   undici    node's built-in fetch, body read with a stream reader into one preallocated buffer
+ *   net-into  a raw socket reading into one reusable 1 MiB buffer (net `onread`), copied into one
+ *             preallocated result: no per-chunk Buffers, no streams. The most a node client could do.
  *   arrow     like stream, then apache-arrow tableFromIPC on each body; reports parse time apart
  *
  * @example
  * node var/bench/build/bench/node_raw.js --requests var/bench/run/array.requests.json --mode discard --concurrency 1
  */
 import http from "node:http";
+import net from "node:net";
 import fetch from "node-fetch";
 import { tableFromIPC } from "apache-arrow";
 import { readFileSync } from "node:fs";
-import { emit, parseArgs, requireArg, runMain } from "./common";
+import { emit, parseArgs, requireArg, runMain, startTimer } from "./common";
 
 interface RecordedRequest {
   url: string;
@@ -105,6 +108,53 @@ function httpInto(agent: http.Agent, req: RecordedRequest): Promise<Uint8Array> 
   });
 }
 
+/**
+ * A raw socket: HTTP/1.1 GET with Connection: close, the response read through `onread` into one
+ * reusable scratch buffer and copied into the result preallocated from Content-Length.
+ */
+function netInto(req: RecordedRequest): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(req.url);
+    let head: Buffer = Buffer.alloc(0);
+    let out: Uint8Array | null = null;
+    let offset = 0;
+    const socket = net.connect({
+      host: url.hostname,
+      port: Number(url.port),
+      onread: {
+        buffer: Buffer.allocUnsafe(1 << 20),
+        callback: (nread: number, buf: Uint8Array): boolean => {
+          let chunk = buf.subarray(0, nread);
+          if (out === null) {
+            head = Buffer.concat([head, chunk]);
+            const end = head.indexOf("\r\n\r\n");
+            if (end < 0) return true;
+            const text = head.subarray(0, end).toString("latin1");
+            const length = /\r\ncontent-length:\s*(\d+)/i.exec(text);
+            if (!text.startsWith("HTTP/1.1 200") || !length) {
+              socket.destroy();
+              reject(new Error(`${text.split("\r\n")[0]} (no Content-Length?) for ${req.url}`));
+              return false;
+            }
+            out = new Uint8Array(new ArrayBuffer(Number(length[1])));
+            chunk = head.subarray(end + 4);
+          }
+          out.set(chunk, offset);
+          offset += chunk.byteLength;
+          if (offset >= out.byteLength) {
+            socket.destroy();
+            resolve(out);
+          }
+          return true;
+        },
+      },
+    });
+    const headers = Object.entries(req.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+    socket.on("connect", () => socket.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${headers}Connection: close\r\n\r\n`));
+    socket.on("error", reject);
+  });
+}
+
 /** Node's built-in fetch (undici), read with a stream reader into one preallocated buffer. */
 async function undiciInto(req: RecordedRequest): Promise<Uint8Array> {
   const res = await globalThis.fetch(req.url, { headers: req.headers });
@@ -129,23 +179,21 @@ async function main(): Promise<void> {
   const concurrency = Number(args.concurrency ?? "1");
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
 
+  const timer = startTimer();
   const t0 = performance.now();
   if (mode === "discard") {
     const sizes = await mapLimit(requests, concurrency, (r) => discard(agent, r));
-    const seconds = (performance.now() - t0) / 1000;
-    emit({ seconds, bytes: sizes.reduce((a, b) => a + b, 0), requests: requests.length, concurrency });
+    emit({ ...timer.stop(), bytes: sizes.reduce((a, b) => a + b, 0), requests: requests.length, concurrency });
   } else if (mode === "fetch") {
     const bodies = await mapLimit(requests, concurrency, fetchBody);
-    const seconds = (performance.now() - t0) / 1000;
-    emit({ seconds, bytes: bodies.reduce((a, b) => a + b.byteLength, 0), requests: requests.length, concurrency });
+    emit({ ...timer.stop(), bytes: bodies.reduce((a, b) => a + b.byteLength, 0), requests: requests.length, concurrency });
   } else if (mode === "stream") {
     const bodies = await mapLimit(requests, concurrency, streamBody);
-    const seconds = (performance.now() - t0) / 1000;
-    emit({ seconds, bytes: bodies.reduce((a, b) => a + b.byteLength, 0), requests: requests.length, concurrency });
-  } else if (mode === "http-into" || mode === "undici") {
-    const bodies = await mapLimit(requests, concurrency, (r) => (mode === "undici" ? undiciInto(r) : httpInto(agent, r)));
-    const seconds = (performance.now() - t0) / 1000;
-    emit({ seconds, bytes: bodies.reduce((a, b) => a + b.byteLength, 0), requests: requests.length, concurrency });
+    emit({ ...timer.stop(), bytes: bodies.reduce((a, b) => a + b.byteLength, 0), requests: requests.length, concurrency });
+  } else if (mode === "http-into" || mode === "undici" || mode === "net-into") {
+    const receive = mode === "undici" ? undiciInto : mode === "net-into" ? netInto : (r: RecordedRequest) => httpInto(agent, r);
+    const bodies = await mapLimit(requests, concurrency, receive);
+    emit({ ...timer.stop(), bytes: bodies.reduce((a, b) => a + b.byteLength, 0), requests: requests.length, concurrency });
   } else if (mode === "arrow") {
     // Streamed into one buffer (the cheapest receive), then parsed: what a fixed lib would do.
     const bodies = await mapLimit(requests, concurrency, streamBody);
@@ -154,7 +202,7 @@ async function main(): Promise<void> {
     for (const body of bodies) rows += tableFromIPC(body).numRows;
     const done = performance.now();
     emit({
-      seconds: (done - t0) / 1000,
+      ...timer.stop(),
       fetchSeconds: (fetched - t0) / 1000,
       parseSeconds: (done - fetched) / 1000,
       bytes: bodies.reduce((a, b) => a + b.byteLength, 0),
@@ -163,7 +211,7 @@ async function main(): Promise<void> {
       concurrency,
     });
   } else {
-    throw new Error(`unknown --mode ${mode} (discard, fetch, stream, http-into, undici, arrow)`);
+    throw new Error(`unknown --mode ${mode} (discard, fetch, stream, http-into, undici, net-into, arrow)`);
   }
   agent.destroy();
 }

@@ -34,6 +34,7 @@ def main() -> int:
     client = from_uri(args.url)
     connect_seconds = time.perf_counter() - connect0
     out: dict = {}
+    cpu0 = time.process_time()
     t0 = time.perf_counter()
     if args.case == "array":
         array = client[args.path].read()
@@ -52,6 +53,7 @@ def main() -> int:
         seconds = 0.0
         out = {"bytes": 0}
     out["seconds"] = seconds
+    out["cpuSeconds"] = time.process_time() - cpu0
     out["connectSeconds"] = connect_seconds
     out["maxRssBytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     print(json.dumps(out), flush=True)
