@@ -20,9 +20,11 @@ import { BASE_URL_PLACEHOLDER, PROJECT_ROOT_PLACEHOLDER, defaultSnapshotDir, lis
 import type { SnapshotEntry } from "./snapshots";
 
 /**
- * Object keys whose values differ between two recordings of the same data. Found by recording
- * twice against two fresh replica servers and diffing: none of tiled's JSON bodies carry
- * per-request values (the request id and timing are headers, which are not recorded).
+ * Object keys whose values differ between two recordings of the same data. Found by recording the
+ * lib's scenarios twice from the running replica and once from a freshly generated replica on
+ * another port and var directory: the three recordings were byte-identical. tiled's JSON bodies
+ * carry no per-request values (request id, timing and cookies are headers, which are not
+ * recorded; the server's address is replaced by a placeholder). Add keys here if that changes.
  */
 export const VOLATILE_FIELDS: readonly string[] = [];
 
