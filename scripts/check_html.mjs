@@ -15,7 +15,7 @@ import { pathToFileURL } from "node:url";
 const args = process.argv.slice(2);
 const shotIndex = args.indexOf("--screenshot");
 const screenshot = shotIndex >= 0 ? resolve(args[shotIndex + 1]) : null;
-const positional = args.filter((a, i) => !a.startsWith("--") && i !== shotIndex + 1);
+const positional = args.filter((a, i) => !a.startsWith("--") && (shotIndex < 0 || i !== shotIndex + 1));
 const site = resolve(positional[0] ?? "site");
 const manifestPath = join(site, "manifest.json");
 if (!existsSync(manifestPath)) {

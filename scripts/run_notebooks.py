@@ -58,6 +58,16 @@ def describe_failure(path: Path, nb: nbformat.NotebookNode, index: int | None, r
     return "\n".join(lines)
 
 
+def cell_seconds(cell: nbformat.NotebookNode) -> float:
+    timing = cell.metadata.get("execution", {})
+    start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+    if not (start and end):
+        return 0.0
+    from datetime import datetime
+
+    return (datetime.fromisoformat(end.replace("Z", "+00:00")) - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+
+
 def run(path: Path, out_dir: Path | None, timeout: int) -> tuple[bool, float, int]:
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(
@@ -65,7 +75,7 @@ def run(path: Path, out_dir: Path | None, timeout: int) -> tuple[bool, float, in
         kernel_name="tslab",
         timeout=timeout,
         resources={"metadata": {"path": str(NOTEBOOKS)}},
-        record_timing=False,  # keeps committed outputs free of timestamps that churn in git
+        record_timing=True,  # per-cell times for the report; stripped before writing (they churn in git)
     )
     started = time.monotonic()
     failed_index: int | None = None
@@ -83,6 +93,11 @@ def run(path: Path, out_dir: Path | None, timeout: int) -> tuple[bool, float, in
         ok = False
         print(describe_failure(path, nb, None, f"the kernel died: {err}"), file=sys.stderr)
     elapsed = time.monotonic() - started
+    slowest = sorted(((cell_seconds(c), i) for i, c in enumerate(nb.cells) if c.cell_type == "code"), reverse=True)[:3]
+    if slowest and slowest[0][0] > 5:
+        print(f"     slowest cells of {path.name}: " + ", ".join(f"cell {i + 1} {t:.1f} s" for t, i in slowest), flush=True)
+    for cell in nb.cells:
+        cell.metadata.pop("execution", None)
     target = (out_dir / path.name) if out_dir else path
     target.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, target)
