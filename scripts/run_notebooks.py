@@ -39,8 +39,13 @@ def plot_count(nb: nbformat.NotebookNode) -> int:
     )
 
 
+def shown(path: Path) -> str:
+    """The path relative to the project when it is inside it, else as given."""
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+
+
 def describe_failure(path: Path, nb: nbformat.NotebookNode, index: int | None, reason: str) -> str:
-    lines = [f"\nFAILED: {path.relative_to(ROOT)} ({reason})"]
+    lines = [f"\nFAILED: {shown(path)} ({reason})"]
     if index is None:
         return "\n".join(lines)
     cell = nb.cells[index]
