@@ -12,7 +12,9 @@ import os
 import pwd
 import shutil
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -35,21 +37,24 @@ def as_user():
 
 
 @pytest.fixture(scope="module")
-def postgres_cluster(tmp_path_factory):
+def postgres_cluster():
     bindir = postgres_bin()
     if not bindir:
         pytest.fail("PostgreSQL server binaries are missing: run `bash scripts/setup.sh` "
                     "(it installs Debian's postgresql)")
-    base = tmp_path_factory.mktemp("pg")
+    # Directly under /tmp: pytest's own temp tree is private to root, and the cluster may run
+    # as the postgres account.
+    base = Path(tempfile.mkdtemp(prefix="replica-pg-"))
     data, sockets = base / "data", base / "sockets"
     sockets.mkdir()
     user = as_user()
     if user:
         for path in (base, sockets):
             os.chown(path, user["user"], user["group"])
-    subprocess.run([f"{bindir}/initdb", "-D", str(data), "-U", "replica", "--auth=trust",
-                    "-E", "UTF8", "--no-sync", "--no-instructions"],
-                   check=True, capture_output=True, **user)
+    init = subprocess.run([f"{bindir}/initdb", "-D", str(data), "-U", "replica", "--auth=trust",
+                           "-E", "UTF8", "--no-sync", "--no-instructions"],
+                          capture_output=True, text=True, **user)
+    assert init.returncode == 0, init.stderr
     port = free_port()
     log = open(base / "postgres.log", "wb")
     postmaster = subprocess.Popen(
@@ -64,7 +69,7 @@ def postgres_cluster(tmp_path_factory):
             assert postmaster.poll() is None, (base / "postgres.log").read_text()
             assert time.monotonic() < deadline, "PostgreSQL did not start in 30 s"
             time.sleep(0.2)
-        subprocess.run([f"{bindir}/../bin/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "replica",
+        subprocess.run([f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(port), "-U", "replica",
                         "replica"], check=True, capture_output=True)
         yield f"postgresql://replica@127.0.0.1:{port}/replica"
     finally:

@@ -15,8 +15,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
@@ -115,17 +113,38 @@ def count_runs(name: str) -> int:
 
 
 def _init_database(uri: str) -> None:
-    # tiled's own command creates the tables and stamps the alembic revision the server checks.
-    result = subprocess.run(
-        [sys.executable, "-m", "tiled", "catalog", "init", "--if-not-exists", uri],
-        capture_output=True,
-        text=True,
-    )
-    if result.returncode != 0:
+    """Create tiled's catalog tables and stamp the alembic revision the server checks.
+
+    The same steps as `tiled catalog init --if-not-exists URI`, in this process: the worker
+    has imported tiled already, and a subprocess would spend seconds importing it again.
+    """
+    import asyncio
+
+    from sqlalchemy.ext.asyncio import create_async_engine
+    from tiled.alembic_utils import UninitializedDatabase, check_database, stamp_head
+    from tiled.catalog.alembic_constants import ALEMBIC_DIR, ALEMBIC_INI_TEMPLATE_PATH
+    from tiled.catalog.core import ALL_REVISIONS, REQUIRED_REVISION, initialize_database
+    from tiled.utils import ensure_specified_sql_driver
+
+    uri = ensure_specified_sql_driver(uri)
+
+    async def create_tables():
+        engine = create_async_engine(uri)
+        try:
+            await check_database(engine, REQUIRED_REVISION, ALL_REVISIONS)
+        except UninitializedDatabase:
+            await initialize_database(engine)
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(create_tables())
+        stamp_head(ALEMBIC_INI_TEMPLATE_PATH, ALEMBIC_DIR, uri)
+    except Exception as err:  # a database that is unreachable or not ours
         raise ReplicaError(
             f"could not initialise the catalog database {config.redact(uri)}: "
-            f"{result.stderr.strip().splitlines()[-1] if result.stderr.strip() else 'tiled catalog init failed'}"
-        )
+            f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+        ) from None
 
 
 def _wipe(name: str) -> None:
@@ -209,6 +228,16 @@ def generate(names, *, force: bool = False, log=print) -> list[dict]:
                     f"catalog {name} already holds {held} runs; nothing was changed. "
                     f"Run `bin/replica generate --force --catalog {name}` to rebuild it"
                 )
+
+    from ..service import running
+
+    server = running()
+    if server:
+        # Rebuilding deletes the database files the server has open.
+        raise ReplicaError(
+            f"the replica server is running from {config.var_dir()} (pid {server['pid']}); "
+            "stop it first with `bin/replica stop`"
+        )
     api_key = config.api_key()
     sources = sources_hash()
     for name in names:

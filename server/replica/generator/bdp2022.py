@@ -5,7 +5,7 @@ How the synthetic timeline maps onto shared/reference/replica-facts.md:
 
 | phase | when (Chicago) | runs | scan_id |
 |---|---|---|---|
-| M4 commissioning | April 2022 | 30 take_image | ..1595 |
+| M4 commissioning | April 2022 | 12 take_image | ..1595 |
 | M4 | 2022-05-03 08:37:21.510276 .. July 13 | 260 take_image (first = the demo's first) | 1596.. |
 | M6 | 2022-07-15 23:14:54.974411 .. 2022-09-08 13:54:25.178280 | 125 push_images + 12 take_image | 1..1960 (counter reset) |
 | (gap) | Sept 8 .. Nov 11 | none: the demo's range ends at the last push_images run | |
@@ -19,6 +19,7 @@ The scan_id gaps after the July reset are runs the queueserver wrote to other ca
 
 from __future__ import annotations
 
+import functools
 import random
 from pathlib import Path
 
@@ -88,14 +89,22 @@ def adsimdet_frames(frame_counter: int, peaks: bool) -> np.ndarray:
     "peaks" mode (a grid of Gaussian spots). Deterministic: tests recompute it from the
     frame counter recorded in the run's `adsimdet_cam_array_counter` configuration.
     """
-    y, x = np.mgrid[0:1024, 0:1024]
     if peaks:
-        centre = (np.arange(1024) % 128) - 64
-        spot = np.exp(-(centre[:, None] ** 2 + centre[None, :] ** 2) / (2 * (6 + frame_counter % 5) ** 2))
-        image = 20 + 200 * spot
-    else:
-        image = (x + y + frame_counter) % 256
-    return image.astype(np.uint8).reshape(ADSIMDET_SHAPE)
+        return _peaks(6 + frame_counter % 5).reshape(ADSIMDET_SHAPE)
+    ramp = (_RAMP + np.uint16(frame_counter % 256)) % 256
+    return ramp.astype(np.uint8).reshape(ADSIMDET_SHAPE)
+
+
+_RAMP = np.add.outer(np.arange(1024, dtype=np.uint16), np.arange(1024, dtype=np.uint16))
+
+
+@functools.cache
+def _peaks(sigma: int) -> np.ndarray:
+    centre = (np.arange(1024) % 128) - 64
+    spot = np.exp(-(centre[:, None] ** 2 + centre[None, :] ** 2) / (2 * sigma**2))
+    image = (20 + 200 * spot).astype(np.uint8)
+    image.flags.writeable = False  # cached: shared between runs
+    return image
 
 
 # --- one run per plan ---------------------------------------------------------------------------
@@ -388,11 +397,10 @@ def runs(detectors: Path):
     frame_counter = 1
 
     # April: M4 commissioning, before the demo's range. One aborted run.
-    april = session_times(rng, epoch("2022-04-04T00:00"), epoch("2022-04-29T23:00"), 30)
-    scan_ids = list(range(1595 - 30 - 5, 1596))
-    scan_ids = sorted(rng.sample(scan_ids[:-1], 29)) + [1595]
+    april = session_times(rng, epoch("2022-04-04T00:00"), epoch("2022-04-29T23:00"), 12)
+    scan_ids = sorted(rng.sample(range(1575, 1595), 11)) + [1595]
     for i, (t, sid) in enumerate(zip(april, scan_ids)):
-        status = "abort" if i == 11 else "success"
+        status = "abort" if i == 7 else "success"
         yield "take_image", take_image(ids, rng, t, sid, 8231 + i // 10, VERSIONS_2022_SPRING,
                                        frame_counter, status, detectors), {}
         frame_counter += 1
@@ -429,7 +437,7 @@ def runs(detectors: Path):
         else:
             # Most runs during development pushed a few hundred frames; keeping them short
             # keeps generation within its budget while each still has one event per frame.
-            n = rng.choices([100, 200, 500, 1000], weights=[35, 35, 20, 10])[0]
+            n = rng.choices([100, 200, 500, 1000], weights=[45, 35, 15, 5])[0]
             rate = rng.choice([10.0, 20.0, 50.0, 100.0, 200.0])
             params = dict(num_images=n, frame_rate=rate, run_time=round(n / rate * 1.2, 1),
                           n_events=n + int(n * rng.uniform(0, 0.03)))

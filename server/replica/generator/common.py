@@ -124,14 +124,19 @@ class CatalogWriter:
         client = from_context(self._context)
         self.node = client[self.catalog]
         self._tiled_writer_module = tiled_writer
+        self._writers = {}
         return self
 
     def writer(self, batch_size: int | None = None):
-        kwargs = {} if batch_size is None else {"batch_size": batch_size}
-        return self._tiled_writer_module.TiledWriter(self.node, **kwargs)
+        # One TiledWriter serves every run (its RunRouter starts a fresh run writer per start
+        # document), as in a beamline session; building one per run would cost a request each.
+        if batch_size not in self._writers:
+            kwargs = {} if batch_size is None else {"batch_size": batch_size}
+            self._writers[batch_size] = self._tiled_writer_module.TiledWriter(self.node, **kwargs)
+        return self._writers[batch_size]
 
     def write(self, documents, batch_size: int | None = None) -> None:
-        """Feed one run's (name, doc) pairs to a fresh TiledWriter."""
+        """Feed one run's (name, doc) pairs to TiledWriter."""
         tw = self.writer(batch_size)
         for name, doc in documents:
             tw(name, doc)

@@ -59,10 +59,25 @@ ESAFS = [
      "short": "Kowalski", "samples": ["IN625_HT870_1h", "IN625_HT870_4h", "IN625_HT870_10h",
                                       "IN625_HT870_24h", "IN625_HT870_100h", "GC_standard"]},
 ]
+ESAFS += [
+    {"esaf_id": "261203", "proposal_id": "80562", "principal_user": "Priya Raman",
+     "esaf_title": "Nucleation and growth of zirconia nanoparticles in sol-gel precursors",
+     "proposal_title": "Time-resolved SAXS of oxide nanoparticle synthesis",
+     "short": "Raman", "samples": ["ZrO2_sol_0h", "ZrO2_sol_2h", "ZrO2_sol_6h", "ZrO2_sol_24h",
+                                   "ZrO2_gel_dried", "ZrO2_calc_400C", "ZrO2_calc_600C", "ethanol_blank",
+                                   "GC_standard"]},
+    {"esaf_id": "262655", "proposal_id": "79911", "principal_user": "Tomasz Nowak",
+     "esaf_title": "Pore structure of hydrating cement pastes with supplementary materials",
+     "proposal_title": "Multi-scale porosity of low-carbon cements",
+     "short": "Nowak", "samples": ["OPC_1d", "OPC_7d", "OPC_28d", "OPC_FA30_7d", "OPC_FA30_28d",
+                                   "OPC_SL40_7d", "OPC_SL40_28d", "OPC_LC3_28d", "GC_standard"]},
+]
 SESSIONS = [  # (ESAF index, first day, last day) in Chicago time
+    (4, "2022-10-25T09:00", "2022-10-28T18:00"),
     (0, "2022-11-01T09:00", "2022-11-04T18:00"),
     (1, "2022-11-08T09:00", "2022-11-11T18:00"),
     (2, "2022-11-15T09:00", "2022-11-18T18:00"),
+    (5, "2022-11-21T09:00", "2022-11-23T17:00"),
     (3, "2022-11-29T09:00", "2022-12-02T18:00"),
 ]
 
