@@ -104,8 +104,11 @@ async function countPlots(page) {
     if (!panel) return { drawn: 0, stderr: 0, running: true };
     const drawn = [...panel.querySelectorAll(".js-plotly-plot")].filter((el) => el.querySelector(".main-svg")).length;
     const stderr = panel.querySelectorAll('[data-mime-type="application/vnd.jupyter.stderr"]').length;
-    const running = [...panel.querySelectorAll(".jp-InputArea-prompt")].some((p) => p.textContent.includes("[*]"));
-    return { drawn, stderr, running };
+    const prompts = [...panel.querySelectorAll(".jp-CodeCell .jp-InputArea-prompt")];
+    const running = prompts.some((p) => p.textContent.includes("[*]"));
+    // A run is complete when every code cell shows an execution count, "[7]:".
+    const complete = prompts.length > 0 && prompts.every((p) => /\[\d+\]/.test(p.textContent));
+    return { drawn, stderr, running: running || !complete };
   });
 }
 
@@ -123,13 +126,16 @@ async function waitForPlots(page, expected, timeoutMs) {
 
 try {
   for (const nb of notebooks) {
+   try {
     const name = basename(nb);
     const expected = plotsIn(nb);
     const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     const pageErrors = [];
     page.on("pageerror", (err) => pageErrors.push(err.message));
-    await page.goto(`${base}/lab/tree/${encodeURIComponent(name)}?token=${token}`, { waitUntil: "domcontentloaded" });
-    await page.waitForSelector(".jp-NotebookPanel .jp-Cell", { timeout: 60000 });
+    // A workspace of its own per notebook: JupyterLab would otherwise restore the earlier tabs.
+    const workspace = `check-${notebooks.indexOf(nb)}`;
+    await page.goto(`${base}/lab/workspaces/${workspace}/tree/${encodeURIComponent(name)}?token=${token}`, { waitUntil: "domcontentloaded" });
+    await page.waitForSelector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", { timeout: 60000 });
     const reopened = await waitForPlots(page, expected, 30000);
     const okReopened = reopened.drawn === expected && reopened.stderr === 0;
     console.log(`${okReopened ? "ok  " : "FAIL"} ${name.padEnd(34)} reopened: ${reopened.drawn}/${expected} plots drawn`);
@@ -142,15 +148,21 @@ try {
     }, null, { timeout: 60000 });
     await page.evaluate(() => window.jupyterapp.commands.execute("notebook:clear-all-cell-outputs"));
     const cleared = await countPlots(page);
-    if (cleared.drawn !== 0) console.log(`     clearing the outputs left ${cleared.drawn} plots: the live count below is not trustworthy`);
+    // Clearing must also reset the execution counts, or "complete" below would be stale.
+    const clearedOk = cleared.drawn === 0 && cleared.running;
+    if (!clearedOk) console.log(`     clearing left ${cleared.drawn} plots or the old execution counts: the live pass cannot be trusted`);
     await page.evaluate(() => window.jupyterapp.commands.execute("notebook:run-all-cells"));
     const live = await waitForPlots(page, expected, 120000);
-    const okLive = cleared.drawn === 0 && live.drawn === expected && live.stderr === 0 && !live.running;
+    const okLive = clearedOk && live.drawn === expected && live.stderr === 0 && !live.running;
     console.log(`${okLive ? "ok  " : "FAIL"} ${name.padEnd(34)} live:     ${live.drawn}/${expected} plots drawn${live.stderr ? `, ${live.stderr} stderr outputs` : ""}${live.running ? ", still running" : ""}`);
     if (pageErrors.length > 0) console.log(`     page errors: ${pageErrors.slice(0, 3).join(" | ")}`);
     failures += (okReopened ? 0 : 1) + (okLive ? 0 : 1);
     await page.evaluate(() => window.jupyterapp.commands.execute("kernelmenu:shutdown")).catch(() => {});
     await page.close();
+   } catch (err) {
+    failures += 2;
+    console.log(`FAIL ${basename(nb).padEnd(34)} ${String(err).split("\n")[0]}`);
+   }
   }
 } finally {
   await browser.close();
