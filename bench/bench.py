@@ -342,7 +342,8 @@ def time_data_case(clients: Clients, name: str, lib_args: list[str], py_args: li
             samples["lib_identity"].append(clients.lib([*lib_args, "--force-identity"]))
         if parallel_info and conc == 1 and len(requests) > 1:
             samples["curl_parallel2"].append(clients.curl(requests, identity_headers, 2, f"{name}-par2"))
-        for mode in ("discard", "net-into", "http-into", "undici", "stream", "fetch"):
+        # arrayBuffer() is how the lib receives tables (size unknown), not arrays: skip it for arrays.
+        for mode in ("discard", "net-into", "http-into", "undici", "stream") + (("fetch",) if arrow else ()):
             samples[f"node_{mode.replace('-', '_')}"].append(clients.node_raw(req_file, mode, conc))
         if arrow:
             samples["node_arrow"].append(clients.node_raw(req_file, "arrow", conc))
@@ -385,11 +386,17 @@ def secs(samples: list[dict], key: str = "seconds") -> list[float]:
 
 
 def query_difference(a: list[dict], b: list[dict]) -> tuple[set[str], set[str]]:
-    """The query parameters (other than page[...]) that only a's URLs carry, and only b's."""
+    """The query parameters (other than page[...]) that only a's page URLs carry, and only b's."""
     from urllib.parse import parse_qsl, urlsplit
 
     def params(reqs: list[dict]) -> set[str]:
-        return {f"{k}={v}" for r in reqs for k, v in parse_qsl(urlsplit(r["url"]).query, keep_blank_values=True) if not k.startswith("page[")}
+        # Only the page requests (those with page[...] parameters): Python's one count request is not a page.
+        out = set()
+        for r in reqs:
+            query = parse_qsl(urlsplit(r["url"]).query, keep_blank_values=True)
+            if any(k.startswith("page[") for k, _ in query):
+                out |= {f"{k}={v}" for k, v in query if not k.startswith("page[")}
+        return out
 
     pa, pb = params(a), params(b)
     return pa - pb, pb - pa
@@ -502,27 +509,40 @@ def verdict_data(case: dict, arrow: bool) -> list[str]:
     if s["node_arrow"]:
         out.append(f"  of which apache-arrow tableFromIPC: {parse:.3f} s")
 
-    def classify(t_client: float) -> str:
-        rest = t_client - t_curl
-        if "node_discard" in med and med["node_discard"] >= 0.9 * t_client:
-            msg = (f"COPY-BOUND in node's receive path, not in the library: node:http dropping the bytes takes "
-                   f"{med['node_discard']:.2f} s against the lib's {t_client:.2f} s.")
-            if "node_net_into" in med:
-                msg += (f" A raw socket reading into one reusable buffer reaches {t_curl / med['node_net_into']:.2f}x curl, so the "
-                        "cost is node:http's machinery (a fresh Buffer per ~64 KiB chunk, stream events), which the lib "
-                        "inherits through node-fetch.")
-            cpu = {k: median([x["cpuSeconds"] for x in s[k]]) for k in ("lib", "curl", "node_discard") if s[k] and "cpuSeconds" in s[k][0]}
-            if len(cpu) == 3:
-                msg += f" Client CPU: curl {cpu['curl']:.2f} s, node:http {cpu['node_discard']:.2f} s, lib {cpu['lib']:.2f} s."
-            return msg
-        if arrow and parse > 0.5 * rest:
-            return "PARSER-BOUND: Arrow decoding is most of what remains."
-        floor_key = min((k for k in ("node_http_into", "node_undici", "node_stream") if k in med), key=lambda k: med[k], default=None)
-        floor = f" {labels[floor_key].replace('diag: ', '')} reaches {t_curl / med[floor_key]:.2f}x curl" if floor_key else ""
-        how = ("the body is buffered by node-fetch's arrayBuffer() (chunks kept, concatenated, copied again) before "
-               "tableFromIPC, whose own cost is negligible" if arrow else
-               "each piece is received through node-fetch's stream pipeline and copied chunk by chunk into the result")
-        return f"COPY-BOUND in the client's receive path: {how};{floor}, so a leaner receive path closes most of it."
+    def cpu(key: str) -> float | None:
+        values = [x["cpuSeconds"] for x in s.get(key, []) if "cpuSeconds" in x]
+        return median(values) if values else None
+
+    def classify(t_client: float, client_key: str) -> str:
+        """Client-side (copy- or parser-bound) if the client burns CPU the gap can be blamed on;
+        CPU time is measured per process, so it holds up on a busy machine where wall time does not."""
+        gap_w = t_client - t_curl
+        c_client, c_curl = cpu(client_key), cpu("curl")
+        if c_client is None or c_curl is None:
+            return "no CPU figures; see the rows above."
+        excess = c_client - c_curl
+        parts = [f"client CPU in the timed section: curl {c_curl:.2f} s, the lib {c_client:.2f} s"]
+        for key, what in (("node_discard", "node:http dropping the bytes"), ("node_net_into", "a raw socket into one buffer"),
+                          ("node_http_into", "node:http into one buffer"), ("node_stream", "node-fetch into one buffer (the lib's way)"),
+                          ("node_fetch", "node-fetch arrayBuffer()"), ("node_arrow", "node-fetch into one buffer + tableFromIPC")):
+            if cpu(key) is not None:
+                parts.append(f"{what} {cpu(key):.2f} s")
+        evidence = "; ".join(parts) + "."
+        if excess < 0.3 * gap_w:
+            return ("SERVER-BOUND: the lib's client CPU is close to curl's, so it spends the gap waiting on the server "
+                    "(the server's Server-Timing above). " + evidence)
+        if arrow and parse > 0.5 * excess:
+            return "PARSER-BOUND: Arrow decoding is most of the client's extra CPU. " + evidence
+        floor = cpu("node_discard")
+        where = ""
+        if floor is not None:
+            share = (floor - c_curl) / excess if excess > 0 else 0
+            where = (f" node:http alone, dropping the bytes, already burns {floor - c_curl:.2f} s more than curl "
+                     f"({min(share, 1):.0%} of the lib's excess): the per-chunk Buffers and stream events of node's HTTP client.")
+        how = (" The rest is the body being gathered by node-fetch's arrayBuffer() (every chunk kept, concatenated, "
+               "then copied once more) before a tableFromIPC that costs almost nothing." if arrow and client_key == "lib" else
+               " The rest is node-fetch's stream layer and the copy of every chunk into the result buffer (fresh pages, faulted in).")
+        return f"COPY-BOUND on the client: it burns {excess:.2f} s more CPU than curl to receive the same bytes.{where}{how} " + evidence
 
     if t_lib > t_curl and encoding_cost >= 0.5 * (t_lib - t_curl):
         verdict = (
@@ -531,10 +551,10 @@ def verdict_data(case: dict, arrow: bool) -> list[str]:
             "gzips every array and Arrow body (level 1; JSON at level 9) on its one event-loop core, and node-fetch inflates it."
         )
         if "lib_identity" in med and t_curl / med["lib_identity"] < 0.9:
-            verdict += f" With identity the lib is still at {t_curl / med['lib_identity']:.2f}x curl: the rest is " + classify(med["lib_identity"])
+            verdict += f" With identity the lib is still at {t_curl / med['lib_identity']:.2f}x curl: the rest is " + classify(med["lib_identity"], "lib_identity")
         out.append(verdict)
     else:
-        out.append("VERDICT: " + classify(t_lib))
+        out.append("VERDICT: " + classify(t_lib, "lib"))
     return out
 
 
@@ -543,7 +563,8 @@ def report(results: dict, reps: int, manifest: dict, info: dict, vers: dict, gen
     R("")
     R("=" * 100)
     R("tiled TypeScript client benchmark")
-    R(f"machine: nproc {info['nproc']}, memory {info['memory']}, {info['cpu']}, kernel {info['kernel']}, load average at start {info['loadavg_at_start']}")
+    R(f"machine: nproc {info['nproc']}, memory {info['memory']}, {info['cpu']}, kernel {info['kernel']}")
+    R(f"load average (1/5/15 min) at start {info['loadavg_at_start']}, at end {info.get('loadavg_at_end', '?')}: the machine is shared; compare ratios, not absolute times")
     R("versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()))
     R(f"data: {manifest['stack']['shape']} {manifest['stack']['dtype']} ({fmt_bytes(manifest['stack']['nbytes'])}, one frame per HDF5 chunk); "
       f"table {manifest['table']['rows']:,} rows x {len(manifest['table']['columns'])} columns (Parquet); "
@@ -619,7 +640,7 @@ def report(results: dict, reps: int, manifest: dict, info: dict, vers: dict, gen
             targets.append((f"{title}: lib and python list the same number of runs", False, f"{s['lib'][0]['count']} vs {s['python'][0]['count']}"))
         if not ok:
             t_curl = t["curl_lib_headers"]
-            server = s["curl_lib_headers"][0]["server"]
+            server = {k: median([x["server"].get(k, 0.0) for x in s["curl_lib_headers"]]) for k in ("app", "compress")}
             v = [f"{title}, lib {t['lib']:.2f} s vs python {t['python']:.2f} s:"]
             v.append(
                 f"  curl fetching the lib's {pages} pages with its headers: {t_curl:.2f} s (the server's own app time "
@@ -641,7 +662,7 @@ def report(results: dict, reps: int, manifest: dict, info: dict, vers: dict, gen
                 v.append(
                     f"  VERDICT: SERVER-BOUND: the lib waits on the server for {t_curl:.2f} of its {t['lib']:.2f} s and spends "
                     f"{max(after, 0):.2f} s after the bytes arrive. Python's pages cost the server {t['curl_python']:.2f} s; "
-                    + ("the lib's JSON pages cost it more than Python's msgpack pages." if t_curl > 1.1 * t["curl_python"] else
+                    + ("the lib's pages cost it more than Python's (see the parameters above; the format, JSON or msgpack, makes no difference here)." if t_curl > 1.1 * t["curl_python"] else
                        "about the same, so the difference is within this machine's noise plus the lib's one extra request (GET /api/v1/ at the first search).")
                 )
             else:
@@ -699,8 +720,14 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=5, help="repetitions per client and case (default 5)")
     parser.add_argument("--diag-reps", type=int, default=3, help="repetitions of the node diagnostics (default 3)")
     parser.add_argument("--cases", default="a,b,c", help="comma-separated subset of a,b,c (default all)")
+    parser.add_argument("--report-only", metavar="RESULTS_JSON", help="print the report of a saved run (var/bench/results/*.json) again")
     args = parser.parse_args()
     cases = set(args.cases.split(","))
+    if args.report_only:
+        saved = json.loads(Path(args.report_only).read_text())
+        m = saved["manifest"]
+        report(saved["results"], saved["reps"], m, saved["machine"], saved["versions"], m.get("timings", {}))
+        return 0
 
     manifest = json.loads((BENCH / "manifest.json").read_text())
     for d in (RUN_DIR, LOG_DIR, RESULTS):
@@ -744,6 +771,7 @@ def main() -> int:
                 if got != m["runs"]["expected_matches"]:
                     say(f"[bench] WARNING: the lib listed {got} runs, expected {m['runs']['expected_matches']}")
         results["memory"] = {"node_idle": clients.node_idle(), "lib_idle": clients.lib(["--case", "idle"])}
+        info["loadavg_at_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     finally:
         server.stop()
         say(f"[bench] server stopped ({time.perf_counter() - started:.0f} s of benchmarking)")
@@ -752,8 +780,8 @@ def main() -> int:
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"{stamp}.txt").write_text("\n".join(rep.lines) + "\n")
     (RESULTS / "latest.txt").write_text("\n".join(rep.lines) + "\n")
-    slim = {k: ({kk: vv for kk, vv in v.items() if kk != "requests"} if isinstance(v, dict) else v) for k, v in results.items()}
-    (RESULTS / f"{stamp}.json").write_text(json.dumps({"machine": info, "versions": vers, "results": slim}, indent=1, default=str))
+    (RESULTS / f"{stamp}.json").write_text(json.dumps(
+        {"machine": info, "versions": vers, "reps": args.reps, "manifest": manifest, "results": results}, indent=1, default=str))
     say(f"\n[bench] written to {(RESULTS / 'latest.txt').relative_to(ROOT)} and {stamp}.json")
     return 0
 
