@@ -106,3 +106,22 @@ def search_all(http: httpx.Client, path: str, params: list[tuple[str, str]]) -> 
         offset += len(body["data"])
         if not body["data"] or offset >= body["meta"]["count"]:
             return results
+
+
+# --- the PostgreSQL cluster: started once collection shows test_postgres will run -------------
+
+
+def pytest_collection_modifyitems(session, config, items):
+    if not config.option.collectonly and any(item.module.__name__ == "test_postgres" for item in items):
+        from postgres_cluster import Cluster
+
+        cluster = Cluster()
+        config._replica_postgres = cluster
+        # Generation into PostgreSQL takes minutes: start it now, so it overlaps the other tests.
+        cluster.start()
+
+
+def pytest_unconfigure(config):
+    cluster = getattr(config, "_replica_postgres", None)
+    if cluster:
+        cluster.stop()

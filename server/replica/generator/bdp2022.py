@@ -5,7 +5,7 @@ How the synthetic timeline maps onto shared/reference/replica-facts.md:
 
 | phase | when (Chicago) | runs | scan_id |
 |---|---|---|---|
-| M4 commissioning | April 2022 | 12 take_image | ..1595 |
+| M4 commissioning | April 2022 | 6 take_image | ..1595 |
 | M4 | 2022-05-03 08:37:21.510276 .. July 13 | 260 take_image (first = the demo's first) | 1596.. |
 | M6 | 2022-07-15 23:14:54.974411 .. 2022-09-08 13:54:25.178280 | 125 push_images + 12 take_image | 1..1960 (counter reset) |
 | (gap) | Sept 8 .. Nov 11 | none: the demo's range ends at the last push_images run | |
@@ -397,10 +397,10 @@ def runs(detectors: Path):
     frame_counter = 1
 
     # April: M4 commissioning, before the demo's range. One aborted run.
-    april = session_times(rng, epoch("2022-04-04T00:00"), epoch("2022-04-29T23:00"), 12)
-    scan_ids = sorted(rng.sample(range(1575, 1595), 11)) + [1595]
+    april = session_times(rng, epoch("2022-04-19T00:00"), epoch("2022-04-29T23:00"), 6)
+    scan_ids = sorted(rng.sample(range(1585, 1595), 5)) + [1595]
     for i, (t, sid) in enumerate(zip(april, scan_ids)):
-        status = "abort" if i == 7 else "success"
+        status = "abort" if i == 3 else "success"
         yield "take_image", take_image(ids, rng, t, sid, 8231 + i // 10, VERSIONS_2022_SPRING,
                                        frame_counter, status, detectors), {}
         frame_counter += 1
@@ -435,9 +435,9 @@ def runs(detectors: Path):
             params = dict(num_images=10000, frame_rate=200.0, run_time=60.0, n_events=10261,
                           uid=LAST_PUSH_UID)
         else:
-            # Most runs during development pushed a few hundred frames; keeping them short
+            # Most runs during development pushed a few dozen to a few hundred frames; keeping them short
             # keeps generation within its budget while each still has one event per frame.
-            n = rng.choices([100, 200, 500, 1000], weights=[45, 35, 15, 5])[0]
+            n = rng.choices([50, 100, 200, 500, 1000], weights=[25, 35, 25, 12, 3])[0]
             rate = rng.choice([10.0, 20.0, 50.0, 100.0, 200.0])
             params = dict(num_images=n, frame_rate=rate, run_time=round(n / rate * 1.2, 1),
                           n_events=n + int(n * rng.uniform(0, 0.03)))
