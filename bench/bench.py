@@ -303,6 +303,7 @@ DATA_ROWS = [
     ("node_http_into", "diag: node:http into 1 preallocated buffer"),
     ("node_undici", "diag: node's fetch (undici), reader into 1 buffer"),
     ("node_stream", "diag: node-fetch, for-await into 1 buffer (lib's way)"),
+    ("node_stream_par2", "diag: node-fetch into 1 buffer, 2 requests at a time"),
     ("node_fetch", "diag: node-fetch arrayBuffer()"),
     ("node_arrow", "diag: node-fetch into 1 buffer + tableFromIPC"),
 ]
@@ -341,7 +342,9 @@ def time_data_case(clients: Clients, name: str, lib_args: list[str], py_args: li
             samples["curl_lib_headers"].append(clients.curl(requests, headers, conc, f"{name}-libhdr"))
             samples["lib_identity"].append(clients.lib([*lib_args, "--force-identity"]))
         if parallel_info and conc == 1 and len(requests) > 1:
+            # Would reading two pieces at a time help? curl, and node receiving the lib's way.
             samples["curl_parallel2"].append(clients.curl(requests, identity_headers, 2, f"{name}-par2"))
+            samples["node_stream_par2"].append(clients.node_raw(req_file, "stream", 2))
         # arrayBuffer() is how the lib receives tables (size unknown), not arrays: skip it for arrays.
         for mode in ("discard", "net-into", "http-into", "undici", "stream") + (("fetch",) if arrow else ()):
             samples[f"node_{mode.replace('-', '_')}"].append(clients.node_raw(req_file, mode, conc))
@@ -502,7 +505,7 @@ def verdict_data(case: dict, arrow: bool) -> list[str]:
             f"{encoding_cost:.2f} s of the lib's time is the compression it negotiates (server deflating, node-fetch inflating)."
         )
     labels = dict(DATA_ROWS)
-    for key in ("node_discard", "node_net_into", "node_http_into", "node_undici", "node_stream", "node_fetch", "node_arrow"):
+    for key in ("curl_parallel2", "node_discard", "node_net_into", "node_http_into", "node_undici", "node_stream", "node_stream_par2", "node_fetch", "node_arrow"):
         if key in med:
             out.append(f"{labels[key].replace('diag: ', '')}: {med[key]:.2f} s ({t_curl / med[key]:.2f}x curl)")
     parse = median(secs(s["node_arrow"], "parseSeconds")) if s["node_arrow"] else 0.0
