@@ -545,7 +545,14 @@ def verdict_data(case: dict, arrow: bool) -> list[str]:
         how = (" The rest is the body being gathered by node-fetch's arrayBuffer() (every chunk kept, concatenated, "
                "then copied once more) before a tableFromIPC that costs almost nothing." if arrow and client_key == "lib" else
                " The rest is node-fetch's stream layer and the copy of every chunk into the result buffer (fresh pages, faulted in).")
-        return f"COPY-BOUND on the client: it burns {excess:.2f} s more CPU than curl to receive the same bytes.{where}{how} " + evidence
+        bound = ""
+        if "node_net_into" in med:
+            bound = (f" curl writes to /dev/null; a client that keeps the bytes also pays for fresh memory. The cheapest node "
+                     f"client that keeps them, a raw socket into one buffer, reaches {t_curl / med['node_net_into']:.2f}x curl here")
+            if "node_stream_par2" in med:
+                bound += f", and the lib's way with two pieces in flight {t_curl / med['node_stream_par2']:.2f}x"
+            bound += "."
+        return f"COPY-BOUND on the client: it burns {excess:.2f} s more CPU than curl to receive the same bytes.{where}{how}{bound} " + evidence
 
     if t_lib > t_curl and encoding_cost >= 0.5 * (t_lib - t_curl):
         verdict = (
@@ -593,7 +600,7 @@ def report(results: dict, reps: int, manifest: dict, info: dict, vers: dict, gen
         enc = case["capture"]["headers"].get("accept-encoding", "none")
         first = True
         for row_key, label in DATA_ROWS:
-            if not s[row_key]:
+            if not s.get(row_key):
                 continue
             vs_curl = f"{t['curl'] / t['lib']:.2f}" if row_key == "lib" else ""
             vs_py = f"{t['python'] / t['lib']:.2f}" if row_key == "lib" else ""
