@@ -40,7 +40,7 @@ def launch_server(var_dir: Path, port: int, env_extra: dict | None = None) -> su
     key = subprocess.run([sys.executable, "-c", code], env=env, check=True,
                          capture_output=True, text=True).stdout.strip()
     env["REPLICA_SERVER_API_KEY"] = key
-    log = open(var_dir / f"test-server-{port}.log", "wb")
+    log = open(var_dir / "test-server.log", "wb")  # one file, overwritten: the last run's log
     process = subprocess.Popen(
         [sys.executable, "-m", "replica.serve_app", str(var_dir / "config.yml"), "--port", str(port)],
         env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=var_dir,
