@@ -8,7 +8,7 @@
  * here, on the client, after the other queries narrow the search (see loose.ts).
  *
  * @example
- * const catalog = await client.get("bdp2022", { kind: "container" });
+ * const catalog = await client.get("bdp2022", { kind: "catalog" });   // a CatalogOfBlueskyRuns
  * const pushes = catalog.search(Key("start.plan_name").eq("push_images")).sort("start.time");
  * console.log(await pushes.count(), await pushes.keys().first());
  * const run = await pushes.values().last();
@@ -28,6 +28,7 @@ import type { ArrayClient } from "./array";
 import { BaseClient } from "./base";
 import type { Context } from "./context";
 import { clientForItem, registerFamilyClient } from "./registry";
+import type { CatalogOfBlueskyRuns } from "./catalog";
 import type { BlueskyEventStream } from "./stream";
 import type { BlueskyRun } from "./run";
 import type { TableClient } from "./table";
@@ -43,6 +44,8 @@ export interface ClientKinds {
   table: TableClient;
   run: BlueskyRun;
   stream: BlueskyEventStream;
+  /** A container of runs with the spec CatalogOfBlueskyRuns (databroker's catalogs carry it). */
+  catalog: CatalogOfBlueskyRuns;
 }
 export type ClientKind = keyof ClientKinds;
 
@@ -59,6 +62,8 @@ export function asKind<K extends ClientKind>(client: BaseClient, kind: K): Clien
   const ok =
     kind === "run"
       ? specs.includes("BlueskyRun")
+      : kind === "catalog"
+        ? specs.includes("CatalogOfBlueskyRuns")
       : kind === "stream"
         ? specs.includes("BlueskyEventStream")
         : kind === "container"

@@ -4,6 +4,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { fromUri } from "../client/from-uri";
 import type { Container } from "../client/container";
+import { CatalogOfBlueskyRuns } from "../client/catalog";
 import { TiledError } from "../errors";
 import { Key } from "../queries";
 import { requestsTiled } from "../requests";
@@ -64,6 +65,21 @@ describe("pagination on the live server", () => {
     expect(await runs.keys().tail(3)).toEqual(keys.slice(-3));
     expect(await runs.keys().last()).toBe(s.LAST_PUSH_UID);
     expect(await runs.keys().head(2)).toEqual(keys.slice(0, 2));
+  });
+});
+
+describe("client classes chosen by spec", () => {
+  it("the catalogs are CatalogOfBlueskyRuns: bare keys get start. in front", async () => {
+    const bdp = await root.get("bdp2022", { kind: "catalog" });
+    expect(bdp).toBeInstanceOf(CatalogOfBlueskyRuns);
+    expect(await bdp.search(Key("plan_name").eq("push_images")).count()).toBe(125);
+  });
+  it("asking a run for kind catalog is bad input that names what the node is", async () => {
+    const bdp = await root.get("bdp2022", { kind: "catalog" });
+    const uid = await bdp.keys().first();
+    const err = await caught(bdp.get(uid, { kind: "catalog" }));
+    expect(err.code).toBe("bad-input");
+    expect(err.message).toContain("BlueskyRun");
   });
 });
 
