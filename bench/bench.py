@@ -542,9 +542,15 @@ def verdict_data(case: dict, arrow: bool) -> list[str]:
             share = (floor - c_curl) / excess if excess > 0 else 0
             where = (f" node:http alone, dropping the bytes, already burns {floor - c_curl:.2f} s more than curl "
                      f"({min(share, 1):.0%} of the lib's excess): the per-chunk Buffers and stream events of node's HTTP client.")
-        how = (" The rest is the body being gathered by node-fetch's arrayBuffer() (every chunk kept, concatenated, "
-               "then copied once more) before a tableFromIPC that costs almost nothing." if arrow and client_key == "lib" else
-               " The rest is node-fetch's stream layer and the copy of every chunk into the result buffer (fresh pages, faulted in).")
+        if arrow and client_key == "lib":
+            how = (" The rest is the body being gathered by node-fetch's arrayBuffer() (every chunk kept, concatenated, "
+                   "then copied once more) before a tableFromIPC that costs almost nothing.")
+        else:
+            how = " The rest is copying each freshly allocated ~64 KiB chunk into the result's fresh pages"
+            if cpu("node_http_into") is not None and cpu("node_stream") is not None:
+                how += (f" (node:http into one buffer, without node-fetch, burns {cpu('node_http_into'):.2f} s; node-fetch's way "
+                        f"{cpu('node_stream'):.2f} s: node-fetch itself adds little)")
+            how += "."
         bound = ""
         if "node_net_into" in med:
             bound = (f" curl writes to /dev/null; a client that keeps the bytes also pays for fresh memory. The cheapest node "
