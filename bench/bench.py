@@ -593,7 +593,7 @@ def report(results: dict, reps: int, manifest: dict, info: dict, vers: dict, gen
     verdicts: list[str] = []
     rows = []
 
-    for key, title, arrow in (("a", "(a) array 1.07 GB", False), ("b", "(b) table (Arrow)", True)):
+    for key, title, arrow in (("a", f"(a) array {fmt_bytes(manifest['stack']['nbytes'])}", False), ("b", "(b) table (Arrow)", True)):
         if key not in results:
             continue
         case = results[key]
