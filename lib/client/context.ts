@@ -53,7 +53,8 @@ export class Context {
   /** `${baseUrl}/api/v1/${route}/${path}`, each path segment URL-encoded. */
   apiUrl(route: string, path: readonly string[] = []): string {
     const tail = path.map((segment) => encodeURIComponent(segment)).join("/");
-    return `${this.baseUrl}${API_PREFIX}/${route}${route && tail ? "/" : ""}${tail}`;
+    // The root keeps its trailing slash (".../metadata/"): without it tiled answers 307, a wasted round trip.
+    return `${this.baseUrl}${API_PREFIX}/${route}${route ? "/" : ""}${tail}`;
   }
 
   /** `GET /api/v1/`, fetched once per context. A failure is not cached. */

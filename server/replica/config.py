@@ -23,6 +23,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # The catalogs this replica serves, in the order they are generated and mounted.
 CATALOG_NAMES = ("bdp2022", "20idb_usaxs")
 
+# The spec of each catalog's top-level node.
+CATALOG_SPEC = {"name": "CatalogOfBlueskyRuns", "version": "3.0"}
+
 DEFAULT_PORT = 8000  # the 2022 demo's port
 HOST = "127.0.0.1"  # never bind to other interfaces: the server holds a write key
 
@@ -113,6 +116,11 @@ def tiled_config(api_key: str, catalogs=CATALOG_NAMES, *, for_writing: bool = Fa
                     # HDF5 files referenced by AD_HDF5 resources all live here.
                     "readable_storage": [str(detectors_dir())],
                     "mount_node": name,
+                    # As databroker 2 serves its catalogs. The mount node is created with
+                    # this spec, and the server reports it from here. bluesky-tiled-plugins'
+                    # client registry (entry point tiled.special_client) maps the name to
+                    # its CatalogOfBlueskyRuns class; "3.x" marks an SQL catalog (`.v3`).
+                    "specs": [CATALOG_SPEC],
                 },
             }
         )

@@ -57,3 +57,19 @@ def test_run_reads_as_xarray(server_url):
     ds = client["bdp2022"]["ae762f9c-4933-4aa4-a720-147f4aaab6fd"]["primary"].read()
     assert ds["adpvadet_cam_array_counter"].shape == (10261,)
     assert int(ds["adpvadet_cam_array_counter"][-1]) == 10261
+
+
+def test_catalogs_carry_the_catalog_spec(http, server_url):
+    """Both catalog nodes say what they are, as databroker-served catalogs do; tiled's client
+    then hands out bluesky-tiled-plugins' CatalogOfBlueskyRuns (scan_id lookup, .v3)."""
+    from bluesky_tiled_plugins import CatalogOfBlueskyRuns
+    from tiled.client import from_uri
+
+    client = from_uri(server_url)
+    for name in ("bdp2022", "20idb_usaxs"):
+        specs = http.get(f"/metadata/{name}").json()["data"]["attributes"]["specs"]
+        assert specs == [{"name": "CatalogOfBlueskyRuns", "version": "3.0"}]
+        assert isinstance(client[name], CatalogOfBlueskyRuns)
+    catalog = client["bdp2022"]
+    assert catalog.is_sql
+    assert catalog[1960].metadata["start"]["uid"] == "ae762f9c-4933-4aa4-a720-147f4aaab6fd"
