@@ -1,21 +1,25 @@
 // Open the exported HTML site in headless Chromium (Debian's /usr/bin/chromium) and check what a
 // reader would see: every plot drawn, no page errors, and no request leaving the machine.
 //
-//   node scripts/check_html.mjs [site-dir] [--screenshot out.png]
+//   node scripts/check_html.mjs [site-dir] [--screenshot out.png [--screenshot-page page.html]]
 //
 // For each page in site/manifest.json: the number of drawn plotly plots (a .js-plotly-plot holding
 // an SVG) must equal the number of plotly outputs in the notebook; page errors, console errors and
 // any request other than file:/data:/blob: fail the check. --screenshot saves the first drawn plot
-// of the first page that has one (the README's picture).
+// of --screenshot-page (default: the first page that has a plot): the README's picture.
 import { chromium } from "playwright-core";
 import { readFileSync, existsSync } from "node:fs";
 import { resolve, join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const args = process.argv.slice(2);
-const shotIndex = args.indexOf("--screenshot");
-const screenshot = shotIndex >= 0 ? resolve(args[shotIndex + 1]) : null;
-const positional = args.filter((a, i) => !a.startsWith("--") && (shotIndex < 0 || i !== shotIndex + 1));
+const option = (name) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : null;
+};
+const screenshot = option("--screenshot") ? resolve(option("--screenshot")) : null;
+const screenshotPage = option("--screenshot-page");
+const positional = args.filter((a, i) => !a.startsWith("--") && !(i > 0 && args[i - 1].startsWith("--screenshot")));
 const site = resolve(positional[0] ?? "site");
 const manifestPath = join(site, "manifest.json");
 if (!existsSync(manifestPath)) {
@@ -60,7 +64,7 @@ try {
     if (drawn !== entry.plots || withSvg !== entry.plots) {
       problems.push(`plots drawn: ${withSvg} of ${entry.plots} expected (${drawn} plot containers)`);
     }
-    if (screenshot && !shotTaken && entry.plots > 0 && problems.length === 0) {
+    if (screenshot && !shotTaken && entry.plots > 0 && problems.length === 0 && (!screenshotPage || entry.html === screenshotPage)) {
       const first = page.locator(".js-plotly-plot").first();
       await first.scrollIntoViewIfNeeded();
       await first.screenshot({ path: screenshot });

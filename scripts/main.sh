@@ -19,7 +19,7 @@ echo "[main] executing notebooks against $TILED_URL"
 python scripts/run_notebooks.py
 echo "[main] exporting HTML"
 python scripts/export_html.py --site site
-node scripts/check_html.mjs site --screenshot docs/plot.png
+node scripts/check_html.mjs site --screenshot docs/plot.png --screenshot-page 04_usaxs_tour.html
 
 cat <<MSG
 
