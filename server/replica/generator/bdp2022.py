@@ -1,18 +1,19 @@
-"""bdp2022: the APS-U Beamline Data Pipelines project's 2022 runs (take_image, push_images,
-m9_push_images), laid out so that every query of the 2022 demo returns what it printed.
+"""bdp2022: the APS-U Beamline Data Pipelines project's 2022 runs (take_image, new_sample,
+push_images, m9_push_images), laid out so that every query of the 2022 demo returns what it printed.
 
 How the synthetic timeline maps onto shared/reference/replica-facts.md:
 
 | phase | when (Chicago) | runs | scan_id |
 |---|---|---|---|
 | M4 commissioning | April 2022 | 6 take_image | ..1595 |
-| M4 | 2022-05-03 08:37:21.510276 .. July 13 | 260 take_image (first = the demo's first) | 1596.. |
+| M4 | 2022-05-03 08:37:21.510276 .. July 13 | 140 take_image (first = the demo's first) + 120 new_sample | 1596.. |
 | M6 | 2022-07-15 23:14:54.974411 .. 2022-09-08 13:54:25.178280 | 125 push_images + 12 take_image | 1..1960 (counter reset) |
 | (gap) | Sept 8 .. Nov 11 | none: the demo's range ends at the last push_images run | |
 | M9 | 2022-11-11 01:34:27.938719 .. 2022-11-23 11:17:32.495794 | 75 m9_push_images | 1961..2035 |
 | after | 2022-12-01 | 1 take_image, still running (no stop) | 2036 |
 
-May 1 .. Nov 1 therefore holds 260 + 137 = 397 runs. Only the M9 runs carry the token "m9"
+May 1 .. Nov 1 therefore holds 260 + 137 = 397 runs. new_sample runs (start and stop, no
+streams) cost a third of a take_image's requests, which keeps generation within its budget. Only the M9 runs carry the token "m9"
 (milestone "BDP M9 demo", session "M9 demo", plan m9_push_images), so full-text M9 finds 75.
 The scan_id gaps after the July reset are runs the queueserver wrote to other catalogs.
 """
@@ -81,6 +82,9 @@ VERSIONS_2022_NOVEMBER = {
 
 ADSIMDET_SHAPE = (1, 1024, 1024)
 
+# Of the 260 M4 runs from May 3 to July 13, how many are new_sample (the rest take_image).
+N_NEW_SAMPLE = 120
+
 
 def adsimdet_frames(frame_counter: int, peaks: bool) -> np.ndarray:
     """The simulator's image for one take_image run, as uint8 (1, 1024, 1024).
@@ -112,9 +116,12 @@ def _peaks(sigma: int) -> np.ndarray:
 
 def take_image(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int, versions: dict,
                frame_counter: int, exit_status: str, detectors: Path, running: bool = False,
-               resource_uid: str | None = None):
-    """bp.count([adsimdet]) with M4 metadata: one event, one AD_HDF5 frame."""
+               resource_uid: str | None = None, stages: dict | None = None):
+    """bp.count([adsimdet]) with M4 metadata: one event, one AD_HDF5 frame.
+
+    `stages`: the coarse/fine positions new_sample last moved to (else drawn at random)."""
     peaks = frame_counter % 3 == 0
+    stages = stages or random_stages(rng)
     md = {
         "versions": versions,
         **COMMON,
@@ -134,14 +141,7 @@ def take_image(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int, 
         "hints": {"dimensions": [[["time"], "primary"]]},
         "incident_beam": round(rng.uniform(0.8, 1.2), 4),
         "incident_beam_units": "simulation",
-        "coarse_x": round(rng.uniform(-5, 5), 3),
-        "coarse_x_units": "mm",
-        "coarse_y": round(rng.uniform(-5, 5), 3),
-        "coarse_y_units": "mm",
-        "fine_x": round(rng.uniform(-50, 50), 2),
-        "fine_x_units": "um",
-        "fine_y": round(rng.uniform(-50, 50), 2),
-        "fine_y_units": "um",
+        **stage_metadata(stages),
         "acquire_time": 0.25,
         "acquire_period": 0.251,
         "frames_per_image": 1,
@@ -230,6 +230,63 @@ def take_image(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int, 
     yield "stop", run.compose_stop(
         exit_status=exit_status, reason=reason, time=t_event + rng.uniform(0.05, 0.3), uid=ids.uid()
     )
+
+
+def random_stages(rng: random.Random) -> dict:
+    return {
+        "coarse_x": round(rng.uniform(-5, 5), 3),
+        "coarse_y": round(rng.uniform(-5, 5), 3),
+        "fine_x": round(rng.uniform(-50, 50), 2),
+        "fine_y": round(rng.uniform(-50, 50), 2),
+    }
+
+
+STAGE_UNITS = {"coarse_x": "mm", "coarse_y": "mm", "fine_x": "um", "fine_y": "um"}
+
+
+def stage_metadata(stages: dict) -> dict:
+    md = {}
+    for axis, value in stages.items():
+        md[axis] = value
+        md[f"{axis}_units"] = STAGE_UNITS[axis]
+    return md
+
+
+# Simulated specimens of the M4 demos (the detector is a simulator: the "sample" only names
+# the frames that follow). No name may hold the token m9: full-text M9 must find the M9 runs only.
+SAMPLE_NAMES = ("glassy carbon", "silver behenate", "kapton film", "lupolen", "Au grid",
+                "Si wafer", "alumina powder", "CeO2 standard", "mesh 200", "pinhole 50um")
+
+
+def new_sample(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int, versions: dict,
+               sample: str, stages: dict, previous: dict):
+    """M4: new_sample(name, x, y): drive the coarse and fine stages to a newly mounted sample
+    and record it. The plan is open_run / mv / close_run: the run holds the sample's name and
+    positions in its start document and a stop document; it reads no detector, so it has no
+    streams (stop.num_events {})."""
+    md = {
+        "versions": versions,
+        **COMMON,
+        "login_id": "bdp@terrier.xray.aps.anl.gov",
+        "milestone": "BDP M4 demo",
+        "pid": pid,
+        "scan_id": scan_id,
+        "plan_type": "generator",
+        "plan_name": "new_sample",
+        "plan_args": {"sample": sample, "x": stages["coarse_x"], "y": stages["coarse_y"],
+                      "fine_x": stages["fine_x"], "fine_y": stages["fine_y"]},
+        "motors": list(STAGE_UNITS),
+        "sample": sample,
+        **stage_metadata(stages),
+        "purpose": "mount a new sample: move the stages to it",
+        "bdp_demo": "new_sample: record the sample the next take_image frames show",
+    }
+    run = compose_run(uid=ids.uid(), time=t0, metadata=md)
+    yield "start", run.start_doc
+    # The coarse stages move at 1 mm/s, then settle.
+    travel = max(abs(stages[a] - previous[a]) for a in ("coarse_x", "coarse_y"))
+    yield "stop", run.compose_stop(exit_status="success", reason="",
+                                   time=round(t0 + travel + rng.uniform(0.6, 1.4), 6), uid=ids.uid())
 
 
 def push_images(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int,
@@ -409,13 +466,27 @@ def runs(detectors: Path):
     may = [FIRST_IN_RANGE] + session_times(
         rng, FIRST_IN_RANGE + 60, epoch("2022-07-13T23:00"), 259)
     sid = 1596
+    # Between frames the operators mounted specimens with new_sample; the take_image runs that
+    # follow record that sample's stage positions. The slot numbers below are take_image runs
+    # the tests and facts rely on (first in range, failed/aborted ones, the demo's Resource).
+    keep_take = {0, 57, 140, 201, 233}
+    sample_slots = set(rng.sample([i for i in range(1, len(may)) if i not in keep_take],
+                                  N_NEW_SAMPLE))
+    stages = random_stages(rng)
     for i, t in enumerate(may):
-        status = {57: "fail", 140: "abort", 201: "abort"}.get(i, "success")
-        yield "take_image", take_image(
-            ids, rng, t, sid, 9012 + i // 25, VERSIONS_2022_SPRING if i < 120 else VERSIONS_2022_SUMMER,
-            frame_counter, status, detectors,
-            resource_uid=DEMO_RESOURCE_UID if i == 233 else None), {}
-        frame_counter += 1
+        pid = 9012 + i // 25
+        versions = VERSIONS_2022_SPRING if i < 120 else VERSIONS_2022_SUMMER
+        if i in sample_slots:
+            previous, stages = stages, random_stages(rng)
+            sample = f"{rng.choice(SAMPLE_NAMES)} #{rng.randint(1, 40)}"
+            yield "new_sample", new_sample(ids, rng, t, sid, pid, versions, sample, stages,
+                                           previous), {}
+        else:
+            status = {57: "fail", 140: "abort", 201: "abort"}.get(i, "success")
+            yield "take_image", take_image(
+                ids, rng, t, sid, pid, versions, frame_counter, status, detectors,
+                resource_uid=DEMO_RESOURCE_UID if i == 233 else None, stages=stages), {}
+            frame_counter += 1
         sid += 1 if rng.random() < 0.85 else rng.randint(2, 3)
 
     # July 15 .. Sept 8: M6. The scan_id counter was reset; 125 push_images + 12 take_image.
