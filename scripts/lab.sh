@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
-bin/replica status >/dev/null 2>&1 || bin/replica start
+bin/replica url >/dev/null 2>&1 || bin/replica start
 export TILED_URL=${TILED_URL:-$(bin/replica url)}
 exec jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir="$ROOT/notebooks" \
   $( [ "$(id -u)" = 0 ] && echo --allow-root ) "$@"

@@ -8,7 +8,7 @@ bash scripts/setup.sh
 source scripts/env.sh
 
 # The replica: generated on first use (and whenever the generator changes), then served.
-if bin/replica status >/dev/null 2>&1; then
+if bin/replica url >/dev/null 2>&1; then  # fails when no server of ours is running
   echo "[main] the replica server is already running at $(bin/replica url)"
 else
   bin/replica start

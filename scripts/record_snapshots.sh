@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 source scripts/env.sh
-bin/replica status >/dev/null 2>&1 || bin/replica start
+bin/replica url >/dev/null 2>&1 || bin/replica start
 export TILED_URL=$(bin/replica url)
 rm -rf data-snapshots
 mkdir -p data-snapshots

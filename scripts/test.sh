@@ -20,12 +20,13 @@ step() {
 # The replica server the TypeScript tests and notebooks talk to. Started here unless one of ours
 # is already running; stopped at the end only if started here.
 we_started=0
-if ! bin/replica status >/dev/null 2>&1; then
+# `bin/replica url` fails when no server of ours is running (`status` always exits 0: it reports).
+if ! bin/replica url >/dev/null 2>&1; then
   bin/replica start || { echo "the replica server did not start; see the message above"; exit 1; }
   we_started=1
 fi
 trap '[ $we_started = 1 ] && bin/replica stop >/dev/null' EXIT
-export TILED_URL=$(bin/replica url)
+export TILED_URL=$(bin/replica url) || { echo "no replica server answers; see the messages above"; exit 1; }
 
 step "tsc (strict)" npx --no-install tsc -p tsconfig.json
 step "vitest" npx --no-install vitest run
