@@ -1,6 +1,7 @@
 // Integration tests against the live replica server at TILED_URL (default http://127.0.0.1:8000).
 // They FAIL, not skip, when no server answers. With TILED_SNAPSHOTS=record they also record the
 // responses into data-snapshots/ for replay.test.ts.
+import { caught } from "./caught";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fromUri } from "../client/from-uri";
 import type { Container } from "../client/container";
@@ -27,15 +28,6 @@ beforeAll(async () => {
   root = await fromUri(BASE_URL);
 });
 
-async function caught(promise: Promise<unknown>): Promise<TiledError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(TiledError);
-    return err as TiledError;
-  }
-  throw new Error("expected a TiledError");
-}
 
 describe("the demo's questions, against the live replica", () => {
   it("time range, plan name and full-text searches give the demo's figures", async () => {

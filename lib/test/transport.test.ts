@@ -1,3 +1,4 @@
+import { caught } from "./caught";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -24,15 +25,6 @@ async function serve(handler: Parameters<typeof startLocalServer>[0]): Promise<L
   const server = await startLocalServer(handler);
   servers.push(server);
   return server;
-}
-async function caught(promise: Promise<unknown>): Promise<TiledError> {
-  try {
-    await promise;
-  } catch (err) {
-    expect(err).toBeInstanceOf(TiledError);
-    return err as TiledError;
-  }
-  throw new Error("expected a TiledError");
 }
 const fast = { retry: { attempts: 3, initialDelayMs: 5, totalTimeoutMs: 5_000 } };
 
