@@ -114,6 +114,20 @@ def _peaks(sigma: int) -> np.ndarray:
 # --- one run per plan ---------------------------------------------------------------------------
 
 
+def m4_start_header(versions: dict, pid: int, scan_id: int, plan_name: str) -> dict:
+    """The start-document keys every M4 run shares, in the order the instrument wrote them."""
+    return {
+        "versions": versions,
+        **COMMON,
+        "login_id": "bdp@terrier.xray.aps.anl.gov",
+        "milestone": "BDP M4 demo",
+        "pid": pid,
+        "scan_id": scan_id,
+        "plan_type": "generator",
+        "plan_name": plan_name,
+    }
+
+
 def take_image(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int, versions: dict,
                frame_counter: int, exit_status: str, detectors: Path, running: bool = False,
                resource_uid: str | None = None, stages: dict | None = None):
@@ -123,14 +137,7 @@ def take_image(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int, 
     peaks = frame_counter % 3 == 0
     stages = stages or random_stages(rng)
     md = {
-        "versions": versions,
-        **COMMON,
-        "login_id": "bdp@terrier.xray.aps.anl.gov",
-        "milestone": "BDP M4 demo",
-        "pid": pid,
-        "scan_id": scan_id,
-        "plan_type": "generator",
-        "plan_name": "take_image",
+        **m4_start_header(versions, pid, scan_id, "take_image"),
         "detectors": ["adsimdet"],
         "num_points": 1,
         "num_intervals": 0,
@@ -265,14 +272,7 @@ def new_sample(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int, 
     positions in its start document and a stop document; it reads no detector, so it has no
     streams (stop.num_events {})."""
     md = {
-        "versions": versions,
-        **COMMON,
-        "login_id": "bdp@terrier.xray.aps.anl.gov",
-        "milestone": "BDP M4 demo",
-        "pid": pid,
-        "scan_id": scan_id,
-        "plan_type": "generator",
-        "plan_name": "new_sample",
+        **m4_start_header(versions, pid, scan_id, "new_sample"),
         "plan_args": {"sample": sample, "x": stages["coarse_x"], "y": stages["coarse_y"],
                       "fine_x": stages["fine_x"], "fine_y": stages["fine_y"]},
         "motors": list(STAGE_UNITS),
