@@ -47,7 +47,12 @@ function toEpoch(value: string | number | Date, timezone: string, what: string):
     if (!Number.isFinite(value)) throw badInput(`TimeRange: ${what} must be a finite epoch, not ${value}.`);
     return value;
   }
-  if (value instanceof Date) return value.getTime() / 1000;
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    if (!Number.isFinite(ms)) throw badInput(`TimeRange: ${what} is an invalid Date (new Date(…) could not parse its input). Give a valid Date, an ISO-8601 string or epoch seconds.`);
+    return ms / 1000;
+  }
+  if (typeof value !== "string") throw badInput(`TimeRange: ${what} must be an ISO-8601 string, epoch seconds or a Date, not ${typeof value}.`);
   return isotimeToTimestamp(value, timezone);
 }
 
@@ -89,9 +94,9 @@ export function rewriteBlueskyQuery(query: BlueskyQuery): Query[] {
   switch (query.name) {
     case "time_range": {
       const out: Query[] = [];
-      // Python skips a falsy bound (`if query.since:`); 0 is not a useful bound anyway.
-      if (query.since) out.push(Comparison("ge", "start.time", query.since));
-      if (query.until) out.push(Comparison("lt", "start.time", query.until));
+      // Python skips a falsy bound (`if query.since:`), which would drop an epoch of 0 without a word.
+      if (query.since !== undefined) out.push(Comparison("ge", "start.time", query.since));
+      if (query.until !== undefined) out.push(Comparison("lt", "start.time", query.until));
       return out;
     }
     case "scan_id":

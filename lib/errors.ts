@@ -24,11 +24,15 @@ export type TiledErrorCode =
   | "not-found"
   /** Nothing listens at the URL (connection refused, DNS failure, reset). */
   | "unreachable"
+  /** The server redirected in a loop, or more times than the client follows. */
+  | "redirect"
+  /** The answer is larger than the client accepts for its kind (a JSON body over `maxJsonBytes`). */
+  | "too-large"
   /** The request took longer than the configured timeout. */
   | "timeout"
   /** The request was cancelled through the caller's AbortSignal. */
   | "aborted"
-  /** The server answered, but the body is not what the API promises (bad JSON, wrong shape, short body). */
+  /** The server answered, but the body is not what the API promises (bad JSON, wrong shape, a body cut short). */
   | "invalid-response"
   /** The query is not registered on this server, or the node cannot run it. */
   | "unsupported-query"
@@ -45,6 +49,56 @@ export interface TiledErrorInit {
   detail?: unknown;
   requestId?: string;
   cause?: unknown;
+  /** Texts (API keys) to remove from the message, the detail and the cause before they are stored. */
+  secrets?: readonly string[];
+}
+
+export const REDACTED = "REDACTED";
+
+/** Replace every secret, and any `api_key=…` query value, in a text. */
+export function redactText(text: string, secrets: readonly string[] = []): string {
+  let out = text;
+  for (const secret of secrets) if (secret) out = out.split(secret).join(REDACTED);
+  return out.replace(/([?&]api_key=)[^&#\s"'<>]*/gi, `$1${REDACTED}`);
+}
+
+/** The `api_key` query value of a URL, when it has one (a secret to keep out of errors and snapshots). */
+export function apiKeyInUrl(url: string): string | undefined {
+  try {
+    return new URL(url).searchParams.get("api_key") || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A copy of an error's cause with secrets removed from its message and stack, and from its own
+ * cause in turn, so that `util.inspect(err)` (which prints causes) shows no key. The class name
+ * and a string `code` (ECONNREFUSED, …) are kept.
+ */
+export function redactCause(cause: unknown, secrets: readonly string[] = [], depth = 0): unknown {
+  if (cause === undefined || cause === null) return cause;
+  if (!(cause instanceof Error)) return typeof cause === "string" ? redactText(cause, secrets) : cause;
+  if (depth > 5) return undefined;
+  const inner = "cause" in cause ? redactCause(cause.cause, secrets, depth + 1) : undefined;
+  const copy = new Error(redactText(cause.message, secrets), inner === undefined ? undefined : { cause: inner });
+  copy.name = cause.name;
+  copy.stack = cause.stack === undefined ? undefined : redactText(cause.stack, secrets);
+  const code = (cause as { code?: unknown }).code;
+  if (typeof code === "string") Object.defineProperty(copy, "code", { value: code, enumerable: true });
+  return copy;
+}
+
+function redactDetail(detail: unknown, secrets: readonly string[]): unknown {
+  if (detail === undefined || detail === null) return detail;
+  if (typeof detail === "string") return redactText(detail, secrets);
+  try {
+    const text = JSON.stringify(detail);
+    const redacted = redactText(text, secrets);
+    return redacted === text ? detail : JSON.parse(redacted);
+  } catch {
+    return detail;
+  }
 }
 
 /** Remove credentials from a URL: the `api_key` query parameter and any user:password part. */
@@ -99,15 +153,18 @@ export class TiledError extends Error {
   readonly requestId?: string;
 
   constructor(code: TiledErrorCode, message: string, init: TiledErrorInit = {}) {
-    const url = init.url === undefined ? undefined : redactUrl(init.url);
-    const parts = [message];
-    if (url && !message.includes(url)) parts.push(`URL: ${url}`);
+    const secrets = [...(init.secrets ?? []), ...(init.url ? [apiKeyInUrl(init.url) ?? ""] : [])].filter(Boolean);
+    const url = init.url === undefined ? undefined : redactText(redactUrl(init.url), secrets);
+    const text = redactText(message, secrets);
+    const parts = [text];
+    if (url && !text.includes(url)) parts.push(`URL: ${url}`);
     if (init.requestId) parts.push(`request id: ${init.requestId}`);
-    super(parts.join("\n  "), init.cause === undefined ? undefined : { cause: init.cause });
+    const cause = redactCause(init.cause, secrets);
+    super(parts.join("\n  "), cause === undefined ? undefined : { cause });
     this.code = code;
     this.status = init.status;
     this.url = url;
-    this.detail = init.detail;
+    this.detail = redactDetail(init.detail, secrets);
     this.requestId = init.requestId;
   }
 }
@@ -120,4 +177,19 @@ export function isTiledError(err: unknown, ...codes: TiledErrorCode[]): err is T
 /** A TiledError for caller input that is invalid; nothing was sent. */
 export function badInput(message: string, url?: string): TiledError {
   return new TiledError("bad-input", message, { url });
+}
+
+/**
+ * Throw bad-input unless every key is a plain path segment. `.` and `..` would be resolved by URL
+ * normalisation (`bdp2022/..` is the root), so a lookup would silently open another node; an empty
+ * key or one with NUL is never a node's key either.
+ */
+export function checkPathSegments(segments: readonly string[], what = "key"): void {
+  for (const segment of segments) {
+    if (typeof segment !== "string") throw badInput(`A ${what} must be text, not ${JSON.stringify(segment)}.`);
+    if (segment === "." || segment === "..") {
+      throw badInput(`The ${what} ${JSON.stringify(segment)} is not allowed: it would address another node than the one named. To go up, use the parent's client.`);
+    }
+    if (segment === "" || segment.includes("\u0000")) throw badInput(`The ${what} ${JSON.stringify(segment)} is empty or contains NUL.`);
+  }
 }

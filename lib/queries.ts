@@ -23,12 +23,12 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 
 export type Operator = "lt" | "le" | "gt" | "ge";
 
-export interface EqQuery { readonly name: "eq"; readonly key: string; readonly value: JsonValue }
-export interface NotEqQuery { readonly name: "noteq"; readonly key: string; readonly value: JsonValue }
-export interface ComparisonQuery { readonly name: "comparison"; readonly operator: Operator; readonly key: string; readonly value: JsonValue }
-export interface ContainsQuery { readonly name: "contains"; readonly key: string; readonly value: JsonValue }
-export interface InQuery { readonly name: "in"; readonly key: string; readonly value: readonly JsonValue[] }
-export interface NotInQuery { readonly name: "notin"; readonly key: string; readonly value: readonly JsonValue[] }
+export interface EqQuery { readonly name: "eq"; readonly key: string; readonly value: ScalarValue }
+export interface NotEqQuery { readonly name: "noteq"; readonly key: string; readonly value: ScalarValue }
+export interface ComparisonQuery { readonly name: "comparison"; readonly operator: Operator; readonly key: string; readonly value: ScalarValue }
+export interface ContainsQuery { readonly name: "contains"; readonly key: string; readonly value: ScalarValue }
+export interface InQuery { readonly name: "in"; readonly key: string; readonly value: readonly ScalarValue[] }
+export interface NotInQuery { readonly name: "notin"; readonly key: string; readonly value: readonly ScalarValue[] }
 export interface LikeQuery { readonly name: "like"; readonly key: string; readonly pattern: string }
 export interface FullTextQuery { readonly name: "fulltext"; readonly text: string }
 export interface KeyPresentQuery { readonly name: "keypresent"; readonly key: string; readonly exists: boolean }
@@ -60,39 +60,90 @@ export type KeyedQuery = Extract<Query, { readonly key: string }>;
 
 function checkKey(key: string, what: string): string {
   if (typeof key !== "string" || key === "") throw badInput(`${what}: the key must be a non-empty dotted path such as "start.plan_name".`);
+  if (key.includes("\u0000")) throw badInput(`${what}: the key ${JSON.stringify(key)} contains a NUL character.`);
   return key;
 }
 
+/** A value a metadata comparison can take: text, a finite number or a boolean. */
+export type ScalarValue = string | number | boolean;
+
+function describeValue(value: unknown): string {
+  if (value === undefined) return "undefined";
+  if (typeof value === "bigint") return `the BigInt ${value}n`;
+  if (typeof value === "number") return String(value);
+  if (typeof value === "function") return "a function";
+  if (value === null) return "null";
+  if (Array.isArray(value)) return "an array";
+  if (typeof value === "object") return "an object";
+  return JSON.stringify(value);
+}
+
+/**
+ * Check a comparison value before anything is sent. tiled compares a metadata value with text, a
+ * number or a boolean; the SQL catalog answers 500 for null, a list or an object (it has no
+ * conversion for them), JSON has no NaN, Infinity, undefined or BigInt, and text with NUL breaks
+ * the database's string handling. Each is bad-input naming the query and the key.
+ */
+export function checkScalar(value: unknown, what: string, key: string): ScalarValue {
+  const ok =
+    (typeof value === "string" && !value.includes("\u0000")) ||
+    (typeof value === "number" && Number.isFinite(value)) ||
+    typeof value === "boolean";
+  if (ok) return value as ScalarValue;
+  const hint =
+    value === null || value === undefined
+      ? ` To find nodes without ${key}, use KeyPresent(${JSON.stringify(key)}, false).`
+      : typeof value === "bigint"
+        ? " Convert it with Number(…) if it is a safe integer."
+        : Array.isArray(value) && (what === "Eq" || what === "NotEq")
+          ? " To match any of several values, use In."
+          : "";
+  throw badInput(`${what} on ${JSON.stringify(key)}: the value must be text, a finite number or true/false, not ${describeValue(value)}.${hint}`);
+}
+
+function checkScalars(values: unknown, what: string, key: string): ScalarValue[] {
+  if (!Array.isArray(values)) throw badInput(`${what} on ${JSON.stringify(key)}: the values must be an array, not ${describeValue(values)}.`);
+  return values.map((v) => checkScalar(v, what, key));
+}
+
+function checkText(text: unknown, what: string, field: string): string {
+  if (typeof text !== "string") throw badInput(`${what}: the ${field} must be text, not ${describeValue(text)}.`);
+  if (text.includes("\u0000")) throw badInput(`${what}: the ${field} ${JSON.stringify(text)} contains a NUL character.`);
+  return text;
+}
+
 /** `key == value` (value is compared as JSON: "scan" and 1 differ from "1"). */
-export function Eq(key: string, value: JsonValue): EqQuery {
-  return { name: "eq", key: checkKey(key, "Eq"), value };
+export function Eq(key: string, value: ScalarValue): EqQuery {
+  return { name: "eq", key: checkKey(key, "Eq"), value: checkScalar(value, "Eq", key) };
 }
 /** `key != value`. */
-export function NotEq(key: string, value: JsonValue): NotEqQuery {
-  return { name: "noteq", key: checkKey(key, "NotEq"), value };
+export function NotEq(key: string, value: ScalarValue): NotEqQuery {
+  return { name: "noteq", key: checkKey(key, "NotEq"), value: checkScalar(value, "NotEq", key) };
 }
 /** `key <op> value` with op one of lt, le, gt, ge. */
-export function Comparison(operator: Operator, key: string, value: JsonValue): ComparisonQuery {
+export function Comparison(operator: Operator, key: string, value: ScalarValue): ComparisonQuery {
   if (!["lt", "le", "gt", "ge"].includes(operator)) throw badInput(`Comparison: operator ${JSON.stringify(operator)} is not one of lt, le, gt, ge.`);
-  return { name: "comparison", operator, key: checkKey(key, "Comparison"), value };
+  return { name: "comparison", operator, key: checkKey(key, "Comparison"), value: checkScalar(value, "Comparison", key) };
 }
-/** A list-valued key contains `value`. */
-export function Contains(key: string, value: JsonValue): ContainsQuery {
-  return { name: "contains", key: checkKey(key, "Contains"), value };
+/**
+ * The value's text contains `value`. On tiled's SQL catalog this is SQL `LIKE '%value%'` on the
+ * metadata value's text: a substring match, ASCII case-insensitive on SQLite, with `%` and `_`
+ * acting as wildcards; on a list it searches the list's JSON text. See loose.ts for measurements.
+ */
+export function Contains(key: string, value: ScalarValue): ContainsQuery {
+  return { name: "contains", key: checkKey(key, "Contains"), value: checkScalar(value, "Contains", key) };
 }
 /** `key` is one of `values`. */
-export function In(key: string, values: readonly JsonValue[]): InQuery {
-  if (!Array.isArray(values)) throw badInput("In: the values must be an array.");
-  return { name: "in", key: checkKey(key, "In"), value: [...values] };
+export function In(key: string, values: readonly ScalarValue[]): InQuery {
+  return { name: "in", key: checkKey(key, "In"), value: checkScalars(values, "In", key) };
 }
 /** `key` is none of `values`. */
-export function NotIn(key: string, values: readonly JsonValue[]): NotInQuery {
-  if (!Array.isArray(values)) throw badInput("NotIn: the values must be an array.");
-  return { name: "notin", key: checkKey(key, "NotIn"), value: [...values] };
+export function NotIn(key: string, values: readonly ScalarValue[]): NotInQuery {
+  return { name: "notin", key: checkKey(key, "NotIn"), value: checkScalars(values, "NotIn", key) };
 }
 /** SQL LIKE: `"Ni%"` starts with Ni, `"%image"` ends with image. ASCII case-insensitive on SQLite. */
 export function Like(key: string, pattern: string): LikeQuery {
-  return { name: "like", key: checkKey(key, "Like"), pattern };
+  return { name: "like", key: checkKey(key, "Like"), pattern: checkText(pattern, "Like", "pattern") };
 }
 /**
  * Word search over all metadata. Words FTS5 would reject (containing `-`, `.`, …) are quoted as
@@ -100,6 +151,7 @@ export function Like(key: string, pattern: string): LikeQuery {
  */
 export function FullText(text: string, options: { raw?: boolean } = {}): FullTextQuery {
   if (typeof text !== "string" || text.trim() === "") throw badInput("FullText: the text must not be empty.");
+  checkText(text, "FullText", "text");
   return { name: "fulltext", text: options.raw ? text : fulltextQuote(text) };
 }
 /** Nodes that have (or, with exists=false, lack) `key`. */
@@ -121,7 +173,7 @@ export function StructureFamilyQuery(value: StructureFamily): StructureFamilyQue
 }
 /** Regular-expression search in a string value (client-side on SQL catalogs; see loose.ts). */
 export function Regex(key: string, pattern: string, caseSensitive = true): RegexQuery {
-  return { name: "regex", key: checkKey(key, "Regex"), pattern, case_sensitive: caseSensitive };
+  return { name: "regex", key: checkKey(key, "Regex"), pattern: checkText(pattern, "Regex", "pattern"), case_sensitive: caseSensitive === true };
 }
 /** Only the children with these keys. */
 export function KeysFilter(keys: readonly string[]): KeysFilterQuery {
@@ -138,20 +190,20 @@ export class KeyBuilder {
     checkKey(key, "Key");
   }
   /** Python `Key(k) == v`. */
-  eq(value: JsonValue): EqQuery { return Eq(this.key, value); }
+  eq(value: ScalarValue): EqQuery { return Eq(this.key, value); }
   /** Python `Key(k) != v`. */
-  noteq(value: JsonValue): NotEqQuery { return NotEq(this.key, value); }
+  noteq(value: ScalarValue): NotEqQuery { return NotEq(this.key, value); }
   /** Python `Key(k) < v`. */
-  lt(value: JsonValue): ComparisonQuery { return Comparison("lt", this.key, value); }
+  lt(value: ScalarValue): ComparisonQuery { return Comparison("lt", this.key, value); }
   /** Python `Key(k) <= v`. */
-  le(value: JsonValue): ComparisonQuery { return Comparison("le", this.key, value); }
+  le(value: ScalarValue): ComparisonQuery { return Comparison("le", this.key, value); }
   /** Python `Key(k) > v`. */
-  gt(value: JsonValue): ComparisonQuery { return Comparison("gt", this.key, value); }
+  gt(value: ScalarValue): ComparisonQuery { return Comparison("gt", this.key, value); }
   /** Python `Key(k) >= v`. */
-  ge(value: JsonValue): ComparisonQuery { return Comparison("ge", this.key, value); }
-  in(values: readonly JsonValue[]): InQuery { return In(this.key, values); }
-  notin(values: readonly JsonValue[]): NotInQuery { return NotIn(this.key, values); }
-  contains(value: JsonValue): ContainsQuery { return Contains(this.key, value); }
+  ge(value: ScalarValue): ComparisonQuery { return Comparison("ge", this.key, value); }
+  in(values: readonly ScalarValue[]): InQuery { return In(this.key, values); }
+  notin(values: readonly ScalarValue[]): NotInQuery { return NotIn(this.key, values); }
+  contains(value: ScalarValue): ContainsQuery { return Contains(this.key, value); }
   like(pattern: string): LikeQuery { return Like(this.key, pattern); }
   regex(pattern: string, caseSensitive = true): RegexQuery { return Regex(this.key, pattern, caseSensitive); }
   present(exists = true): KeyPresentQuery { return KeyPresent(this.key, exists); }

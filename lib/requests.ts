@@ -20,7 +20,7 @@
  * const node = await requestsTiled("localhost", `bdp2022/${uid}`, { api: "/api/v1/metadata" });
  */
 import { z } from "zod";
-import { badInput } from "./errors";
+import { badInput, checkPathSegments } from "./errors";
 import { withCountField } from "./pagination";
 import { assertQueriesSupported, filterNamesInParams, queriesToParams } from "./queries";
 import type { Query } from "./queries";
@@ -56,6 +56,9 @@ export function tiledUri(server: string, catalog: string, parts: TiledUriParts =
   const { api = DEFAULT_API, suffix = "", port = DEFAULT_PORT, scheme = "http" } = parts;
   if (!server || /[/:?#\s]/.test(server)) throw badInput(`Server ${JSON.stringify(server)} should be a host name such as "localhost".`);
   if (!Number.isInteger(port) || port < 1 || port > 65535) throw badInput(`Port ${JSON.stringify(port)} is not a TCP port number.`);
+  // The URL parser resolves "." and ".." (also written %2e), which would address another node.
+  const path = `${catalog}${suffix}`.split(/[?#]/)[0];
+  checkPathSegments(path.split("/").filter(Boolean).map((s) => s.replace(/%2e/gi, ".")), "path segment");
   return `${scheme}://${server}:${port}${api}/${catalog}${suffix}`;
 }
 

@@ -200,13 +200,35 @@ export class SnapshotStore {
       entry.body = JSON.parse(text);
     } else {
       const binName = `${path.basename(stem)}.bin`;
-      writeAtomic(path.join(path.dirname(stem), binName), response.body);
+      const body = redactBytes(response.body, secrets);
+      writeAtomic(path.join(path.dirname(stem), binName), body);
       entry.bodyFile = binName;
-      entry.bodyBytes = response.body.byteLength;
-      entry.sha256 = createHash("sha256").update(response.body).digest("hex");
+      entry.bodyBytes = body.byteLength;
+      entry.sha256 = createHash("sha256").update(body).digest("hex");
     }
     writeAtomic(`${stem}.json`, `${JSON.stringify(entry, null, 2)}\n`);
   }
+}
+
+/**
+ * A copy of a binary body with every secret overwritten by `*` of the same length (so the body
+ * keeps its size, which array reads check). A server that echoes the key into a file is rare, but
+ * a recording must never hold it.
+ */
+export function redactBytes(body: Uint8Array, secrets: readonly string[]): Uint8Array {
+  let out: Buffer | undefined;
+  for (const secret of secrets) {
+    if (!secret) continue;
+    const needle = Buffer.from(secret, "utf8");
+    const haystack = out ?? Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+    let at = haystack.indexOf(needle);
+    while (at >= 0) {
+      out ??= Buffer.from(haystack);
+      out.fill(0x2a, at, at + needle.length);
+      at = out.indexOf(needle, at + needle.length);
+    }
+  }
+  return out ? new Uint8Array(out.buffer, out.byteOffset, out.byteLength) : body;
 }
 
 function tryParseJson(body: Uint8Array): unknown {

@@ -21,11 +21,17 @@
 import fetch, { FetchError } from "node-fetch";
 import type { Response } from "node-fetch";
 import { z } from "zod";
-import { TiledError, formatDetail, redactUrl } from "./errors";
+import { TiledError, apiKeyInUrl, formatDetail, redactText, redactUrl } from "./errors";
 import { SnapshotStore, snapshotStoreFromEnv } from "./snapshots";
 import type { SnapshotMode } from "./snapshots";
 
 export const DEFAULT_BASE_URL = "http://127.0.0.1:8000";
+
+/** Default cap on a JSON body: a page of 300 runs with their metadata is a few MB. */
+export const DEFAULT_MAX_JSON_BYTES = 128 * 1024 * 1024;
+
+/** Redirects followed per request (tiled itself redirects at most once, e.g. a missing trailing slash). */
+export const MAX_REDIRECTS = 5;
 
 export interface RetryPolicy {
   /** Total attempts including the first (1 = no retry). */
@@ -40,7 +46,10 @@ export interface RetryPolicy {
 export interface TransportOptions {
   /** Server root, e.g. http://127.0.0.1:8000. Default: env TILED_URL, else http://127.0.0.1:8000. */
   baseUrl?: string;
-  /** Sent as `Authorization: Apikey <key>`. Default: env TILED_API_KEY. Never logged or recorded. */
+  /**
+   * Sent as `Authorization: Apikey <key>`, only to the base URL's origin (not after a redirect to
+   * another origin). Default: env TILED_API_KEY. Never logged, recorded or shown in an error.
+   */
   apiKey?: string;
   /** Per-request timeout in ms, body included. Default: env TILED_TIMEOUT (s), else 30 s. */
   timeoutMs?: number;
@@ -55,6 +64,11 @@ export interface TransportOptions {
    * (6.6 s instead of 0.8 s for 200 MB of random float64 on localhost). Turn it on over slow networks.
    */
   compression?: boolean;
+  /**
+   * Largest JSON body accepted, in bytes (error bodies too). Default: env TILED_MAX_JSON_BYTES, else
+   * 128 MiB. A body without Content-Length is counted as it arrives and abandoned past the cap.
+   */
+  maxJsonBytes?: number;
 }
 
 export interface RequestOptions {
@@ -75,10 +89,11 @@ export interface BytesRequestOptions extends RequestOptions {
   into?: Uint8Array;
 }
 
-/** Where a binary body goes: its expected size, and optionally the caller's buffer. */
+/** Where a body goes: its expected size, optionally the caller's buffer, and a cap for JSON. */
 interface BodySink {
   expectedBytes?: number;
   into?: Uint8Array;
+  maxBytes?: number;
 }
 
 /** A request as the transport and the snapshot store see it. */
@@ -106,10 +121,39 @@ function envNumber(name: string): number | undefined {
   return value;
 }
 
+/** Return `ms` if it is a positive, finite number of milliseconds; otherwise throw bad-input. */
+export function checkTimeoutMs(ms: unknown, what = "timeoutMs"): number {
+  if (typeof ms !== "number" || !Number.isFinite(ms) || ms <= 0) {
+    throw new TiledError("bad-input", `${what} ${String(ms)} is invalid: give a positive number of milliseconds (e.g. 30000).`);
+  }
+  return ms;
+}
+
+/**
+ * Throw bad-input unless the API key can travel in an HTTP header: visible Latin-1 text, no
+ * whitespace or control characters (a key pasted with its newline is the usual culprit). The key
+ * itself is never part of the message.
+ */
+export function checkApiKey(key: string): string {
+  if (typeof key !== "string" || key === "") throw new TiledError("bad-input", "The API key is empty: give the key, or leave it unset for anonymous access.");
+  const bad = [...key].find((ch) => ch.charCodeAt(0) <= 0x20 || ch.charCodeAt(0) === 0x7f || ch.charCodeAt(0) > 0xff);
+  if (bad !== undefined) {
+    const code = bad.charCodeAt(0);
+    const what = code === 0x0a || code === 0x0d ? "a line break" : code <= 0x20 || code === 0x7f ? "a space or control character" : "a character outside Latin-1";
+    throw new TiledError(
+      "bad-input",
+      `The API key contains ${what} (U+${code.toString(16).toUpperCase().padStart(4, "0")}), which an HTTP header cannot carry. ` +
+        "Check TILED_API_KEY or the apiKey option (a key copied with its trailing newline is the usual cause).",
+    );
+  }
+  return key;
+}
+
 /** The retry policy from options, then env (TILED_RETRY_ATTEMPTS / TILED_RETRY_TIMEOUT), then defaults. */
 export function retryPolicy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
   const attempts = overrides.attempts ?? envNumber("TILED_RETRY_ATTEMPTS") ?? 3;
   const totalS = envNumber("TILED_RETRY_TIMEOUT");
+  if (typeof attempts !== "number" || !Number.isFinite(attempts)) throw new TiledError("bad-input", `retry.attempts ${String(attempts)} must be a whole number of attempts.`);
   return {
     attempts: Math.max(1, Math.floor(attempts)),
     totalTimeoutMs: overrides.totalTimeoutMs ?? (totalS === undefined ? 10_000 : totalS * 1000),
@@ -127,14 +171,19 @@ const ErrorBody = z.object({ detail: z.unknown() });
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Whether a failure is worth another attempt: transport trouble and 5xx, like tiled's `should_retry`. */
+/**
+ * Statuses worth another attempt: 429 and the "temporarily unavailable" family. Not 500: tiled
+ * answers 500 for a request it cannot handle (an FTS5 syntax error, a value its database rejects),
+ * and the same request fails the same way again.
+ */
+const RETRIED_STATUSES = new Set([429, 502, 503, 504]);
+
+/** Whether a failure is worth another attempt: the connection failed or timed out (never a 4xx). */
 function isRetriable(err: unknown): boolean {
-  if (err instanceof TiledError) {
-    if (err.code === "unreachable" || err.code === "timeout") return true;
-    if (err.code === "http" && err.status !== undefined && err.status >= 500) return true;
-  }
-  return false;
+  return err instanceof TiledError && (err.code === "unreachable" || err.code === "timeout");
 }
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 export class Transport {
   readonly baseUrl: string;
@@ -142,17 +191,29 @@ export class Transport {
   readonly retry: RetryPolicy;
   readonly snapshots: SnapshotStore | undefined;
   readonly compression: boolean;
+  readonly maxJsonBytes: number;
   readonly #apiKey: string | undefined;
+  /** The origin the API key belongs to: it is sent nowhere else. */
+  readonly #keyOrigin: string | undefined;
 
   constructor(options: TransportOptions = {}) {
     this.baseUrl = normalizeBaseUrl(options.baseUrl ?? process.env.TILED_URL ?? DEFAULT_BASE_URL);
     // An empty string in the environment means "no key", not "the key is empty".
-    this.#apiKey = options.apiKey ?? (process.env.TILED_API_KEY || undefined);
+    const key = options.apiKey ?? (process.env.TILED_API_KEY || undefined);
+    this.#apiKey = key === undefined ? undefined : checkApiKey(key);
+    try {
+      this.#keyOrigin = new URL(this.baseUrl).origin;
+    } catch {
+      throw new TiledError("bad-input", `The server URL ${JSON.stringify(redactText(this.baseUrl))} is not a URL; expected e.g. "http://127.0.0.1:8000".`);
+    }
     const envTimeout = envNumber("TILED_TIMEOUT");
-    this.timeoutMs = options.timeoutMs ?? (envTimeout === undefined ? 30_000 : envTimeout * 1000);
+    this.timeoutMs = checkTimeoutMs(options.timeoutMs ?? (envTimeout === undefined ? 30_000 : envTimeout * 1000));
     this.retry = retryPolicy(options.retry);
     this.snapshots = snapshotStoreFromEnv(options.snapshots, options.snapshotDir);
     this.compression = options.compression ?? false;
+    const maxJson = options.maxJsonBytes ?? envNumber("TILED_MAX_JSON_BYTES") ?? DEFAULT_MAX_JSON_BYTES;
+    if (!Number.isSafeInteger(maxJson) || maxJson < 1) throw new TiledError("bad-input", `maxJsonBytes ${String(maxJson)} must be a positive whole number of bytes.`);
+    this.maxJsonBytes = maxJson;
   }
 
   /** True when an API key will be sent (the key itself is not readable from outside). */
@@ -165,9 +226,18 @@ export class Transport {
     return this.snapshots?.mode ?? "live";
   }
 
+  /** Texts to keep out of errors and recordings for this request: the key, and any api_key in the URL. */
+  #secrets(url: string): string[] {
+    const out: string[] = [];
+    if (this.#apiKey !== undefined) out.push(this.#apiKey);
+    const inUrl = apiKeyInUrl(url);
+    if (inUrl) out.push(inUrl);
+    return out;
+  }
+
   /** GET a URL and return its JSON body, validated by `schema`. Errors name the zod path and the URL. */
   async getJson<S extends z.ZodType>(url: string, schema: S, options: RequestOptions = {}): Promise<z.infer<S>> {
-    const response = await this.send({ url, accept: "application/json" }, options);
+    const response = await this.send({ url, accept: "application/json" }, options, { maxBytes: this.maxJsonBytes });
     const text = new TextDecoder().decode(response.body);
     let json: unknown;
     try {
@@ -179,6 +249,7 @@ export class Transport {
         status: response.status,
         requestId: response.requestId,
         cause,
+        secrets: this.#secrets(url),
       });
     }
     return parseWith(schema, json, url, response.requestId);
@@ -210,10 +281,11 @@ export class Transport {
    * Resolves only with a 2xx response; anything else becomes a TiledError.
    */
   async send(request: TransportRequest, options: RequestOptions = {}, sink: BodySink = {}): Promise<TransportResponse> {
+    if (options.timeoutMs !== undefined) checkTimeoutMs(options.timeoutMs);
     const live = () => this.#sendWithRetries(request, options, sink);
-    const secrets = this.#apiKey === undefined ? [] : [this.#apiKey];
+    const secrets = this.#secrets(request.url);
     const response = this.snapshots ? await this.snapshots.handle(request, this.baseUrl, live, secrets) : await live();
-    if (response.status < 200 || response.status >= 300) throw errorFromResponse(response);
+    if (response.status < 200 || response.status >= 300) throw errorFromResponse(response, secrets);
     return response;
   }
 
@@ -223,8 +295,8 @@ export class Transport {
     for (let attempt = 1; ; attempt++) {
       try {
         const response = await this.#sendOnce(request, options, sink);
-        // A 5xx is retried; when attempts run out it is returned and becomes an "http" error.
-        if (response.status >= 500 && this.#mayRetry(attempt, started, delay, options)) {
+        // 429/502/503/504 are retried; when attempts run out it is returned and becomes an "http" error.
+        if (RETRIED_STATUSES.has(response.status) && this.#mayRetry(attempt, started, delay, options)) {
           await sleep(delay);
           delay = Math.min(delay * 2, this.retry.maxDelayMs);
           continue;
@@ -250,36 +322,87 @@ export class Transport {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? anySignal(timeout, options.signal) : timeout;
-    const headers: Record<string, string> = { Accept: request.accept };
-    // Bulk data (anything but JSON) uncompressed unless asked: see TransportOptions.compression.
-    if (!this.compression && !request.accept.includes("json")) headers["Accept-Encoding"] = "identity";
-    if (this.#apiKey !== undefined) headers.Authorization = `Apikey ${this.#apiKey}`;
-    const fail = (cause: unknown): TiledError => {
-      if (options.signal?.aborted) return new TiledError("aborted", "The request was cancelled.", { url: request.url, cause });
+    const secrets = this.#secrets(request.url);
+    const fail = (cause: unknown, url: string): TiledError => {
+      if (options.signal?.aborted) return new TiledError("aborted", "The request was cancelled.", { url, cause, secrets });
       if (timeout.aborted) {
         return new TiledError("timeout", `No complete answer within ${timeoutMs} ms (set timeoutMs or TILED_TIMEOUT to wait longer).`, {
-          url: request.url,
+          url,
           cause,
+          secrets,
         });
       }
-      return unreachable(request.url, cause);
+      return unreachable(url, cause, secrets);
     };
+    // Redirects are followed here, not by node-fetch, so that the key goes only to its own origin
+    // (node-fetch keeps it across a change of port) and a loop is reported as one.
+    let url = request.url;
+    const visited = new Set<string>([url]);
     let response: Response;
-    try {
-      response = await fetch(request.url, { headers, signal });
-    } catch (cause) {
-      throw fail(cause);
+    for (let redirects = 0; ; redirects++) {
+      const headers: Record<string, string> = { Accept: request.accept };
+      // Bulk data (anything but JSON) uncompressed unless asked: see TransportOptions.compression.
+      if (!this.compression && !request.accept.includes("json")) headers["Accept-Encoding"] = "identity";
+      if (this.#apiKey !== undefined && originOf(url) === this.#keyOrigin) headers.Authorization = `Apikey ${this.#apiKey}`;
+      try {
+        response = await fetch(url, { headers, signal, redirect: "manual" });
+      } catch (cause) {
+        throw fail(cause, url);
+      }
+      const location = response.headers.get("location");
+      if (!REDIRECT_STATUSES.has(response.status) || location === null) break;
+      discard(response);
+      let next: string;
+      try {
+        next = new URL(location, url).toString();
+      } catch (cause) {
+        throw new TiledError("redirect", `The server redirected to ${JSON.stringify(location)}, which is not a URL.`, { url, status: response.status, cause, secrets });
+      }
+      if (visited.has(next) || redirects + 1 > MAX_REDIRECTS) {
+        throw new TiledError(
+          "redirect",
+          visited.has(next)
+            ? `The server redirects in a loop (${redactText(next, secrets)} was visited already). Check the server's URL and its proxy configuration.`
+            : `The server redirected more than ${MAX_REDIRECTS} times. Check the server's URL and its proxy configuration.`,
+          { url: request.url, status: response.status, secrets },
+        );
+      }
+      visited.add(next);
+      url = next;
     }
     const contentType = response.headers.get("content-type") ?? "";
     const requestId = response.headers.get("x-tiled-request-id") ?? undefined;
+    const progress = { received: 0 };
     let body: Uint8Array;
     try {
-      body = response.ok ? await readBody(response, sink) : new Uint8Array(await response.arrayBuffer());
+      // Error bodies are JSON ({"detail": …}) and get the JSON cap, whatever was asked for.
+      body = await readBody(response, response.ok ? sink : { maxBytes: this.maxJsonBytes }, url, progress);
     } catch (cause) {
       if (cause instanceof TiledError) throw cause;
-      throw fail(cause);
+      if (signal.aborted) throw fail(cause, url);
+      const announced = declaredLength(response);
+      throw new TiledError(
+        "invalid-response",
+        `The server's answer was cut short: the connection closed after ${progress.received} bytes` +
+          `${announced === undefined ? "" : ` of the ${announced} announced`}.`,
+        { url, status: response.status, requestId, cause, secrets },
+      );
     }
-    return { url: request.url, status: response.status, contentType, requestId, body };
+    return { url, status: response.status, contentType, requestId, body };
+  }
+}
+
+/** Drop the rest of a body we will not read (node-fetch's body is a Node stream at run time). */
+function discard(response: Response): void {
+  const body = response.body as unknown as { destroy?: () => void } | null;
+  body?.destroy?.();
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
   }
 }
 
@@ -296,11 +419,6 @@ function anySignal(a: AbortSignal, b: AbortSignal): AbortSignal {
   return controller.signal;
 }
 
-/**
- * Read a body. With a known size, stream it into one buffer of that size, so a 300 MB array needs
- * 300 MB rather than the chunks plus their concatenation. The buffer is a fresh ArrayBuffer, so
- * any TypedArray view of it is aligned.
- */
 /** The body's size from Content-Length, when the body arrives as sent (node-fetch decodes gzip etc.). */
 function declaredLength(response: Response): number | undefined {
   const encoding = response.headers.get("content-encoding");
@@ -309,45 +427,102 @@ function declaredLength(response: Response): number | undefined {
   return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
 }
 
-async function readBody(response: Response, sink: BodySink): Promise<Uint8Array> {
-  // Streaming into one buffer of the known size avoids arrayBuffer()'s keep-every-chunk-then-join
-  // (3.7x the body's size at peak for a 120 MB Arrow table, and an extra copy; bench/README.md).
-  const expectedBytes = sink.expectedBytes ?? declaredLength(response);
-  if (expectedBytes === undefined || response.body === null) return new Uint8Array(await response.arrayBuffer());
-  const out = sink.into ?? new Uint8Array(new ArrayBuffer(expectedBytes));
-  let offset = 0;
-  for await (const chunk of response.body) {
-    const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : (chunk as Uint8Array);
-    if (offset + bytes.byteLength > expectedBytes) {
-      throw new TiledError("invalid-response", `The server sent more than the expected ${expectedBytes} bytes.`, { url: response.url });
-    }
-    out.set(bytes, offset);
-    offset += bytes.byteLength;
-  }
-  return offset === expectedBytes ? out : out.subarray(0, offset);
-}
-
-/** The error for a refused or failed connection: name the URL and say how to start the replica. */
-export function unreachable(url: string, cause: unknown): TiledError {
-  const reason =
-    cause instanceof FetchError && cause.code ? cause.code : cause instanceof Error ? cause.message : String(cause);
-  let origin = url;
-  try {
-    origin = new URL(url).origin;
-  } catch {
-    /* keep the URL as given */
-  }
+function tooLarge(url: string, limit: number, size: number | undefined): TiledError {
   return new TiledError(
-    "unreachable",
-    `Cannot reach the tiled server at ${redactUrl(origin)} (${reason}).\n` +
-      "  Start the replica server with `bin/replica start` (after `bash scripts/setup.sh`),\n" +
-      "  or point TILED_URL at a running server, or replay recorded responses with TILED_SNAPSHOTS=replay.",
-    { url, cause },
+    "too-large",
+    `The server's JSON answer is ${size === undefined ? "larger than" : `${size} bytes, over`} the ${limit}-byte limit. ` +
+      "Ask for less (a smaller page, fields=…), or raise maxJsonBytes / TILED_MAX_JSON_BYTES if the server is trusted.",
+    { url },
   );
 }
 
+/**
+ * Read a body. With a known size, stream it into one buffer of that size, so a 300 MB array needs
+ * 300 MB rather than the chunks plus their concatenation. The buffer is a fresh ArrayBuffer, so
+ * any TypedArray view of it is aligned. With `maxBytes`, a body announced or found larger is
+ * refused (too-large) without reading the rest. A body shorter than announced is an error.
+ */
+async function readBody(response: Response, sink: BodySink, url: string, progress: { received: number }): Promise<Uint8Array> {
+  const declared = declaredLength(response);
+  const limit = sink.maxBytes;
+  if (limit !== undefined && declared !== undefined && declared > limit) {
+    discard(response);
+    throw tooLarge(url, limit, declared);
+  }
+  if (response.body === null) return new Uint8Array(0);
+  // Streaming into one buffer of the known size avoids arrayBuffer()'s keep-every-chunk-then-join
+  // (3.7x the body's size at peak for a 120 MB Arrow table, and an extra copy; bench/README.md).
+  const expectedBytes = sink.expectedBytes ?? declared;
+  if (expectedBytes === undefined) {
+    const chunks: Uint8Array[] = [];
+    for await (const chunk of response.body) {
+      const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : (chunk as Uint8Array);
+      progress.received += bytes.byteLength;
+      if (limit !== undefined && progress.received > limit) {
+        discard(response);
+        throw tooLarge(url, limit, undefined);
+      }
+      chunks.push(bytes);
+    }
+    return concat(chunks, progress.received);
+  }
+  const out = sink.into ?? new Uint8Array(new ArrayBuffer(expectedBytes));
+  for await (const chunk of response.body) {
+    const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : (chunk as Uint8Array);
+    if (progress.received + bytes.byteLength > expectedBytes) {
+      discard(response);
+      throw new TiledError("invalid-response", `The server sent more than the expected ${expectedBytes} bytes.`, { url });
+    }
+    out.set(bytes, progress.received);
+    progress.received += bytes.byteLength;
+  }
+  if (declared !== undefined && progress.received < declared) throw new Error(`body ended after ${progress.received} of ${declared} bytes`);
+  return progress.received === expectedBytes ? out : out.subarray(0, progress.received);
+}
+
+function concat(chunks: Uint8Array[], total: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(new ArrayBuffer(total));
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+
+/**
+ * The error for a failed connection: name the URL and the reason. Only a refused connection on
+ * this machine (where the project's replica listens) suggests starting the replica.
+ */
+export function unreachable(url: string, cause: unknown, secrets: readonly string[] = []): TiledError {
+  const code = cause instanceof FetchError && cause.code ? cause.code : undefined;
+  const reason = code ?? (cause instanceof Error ? cause.message : String(cause));
+  let origin = url;
+  let host = "";
+  try {
+    const parsed = new URL(url);
+    origin = parsed.origin;
+    host = parsed.hostname;
+  } catch {
+    /* keep the URL as given */
+  }
+  const refused = code === "ECONNREFUSED";
+  const advice = refused
+    ? LOOPBACK_HOSTS.has(host)
+      ? "\n  Nothing listens there. Start the replica server with `bin/replica start` (after `bash scripts/setup.sh`),\n" +
+        "  or point TILED_URL at a running server, or replay recorded responses with TILED_SNAPSHOTS=replay."
+      : "\n  Nothing listens there: check the URL and that the server is running."
+    : code === "ENOTFOUND" || code === "EAI_AGAIN"
+      ? "\n  The host name does not resolve: check the URL."
+      : "";
+  return new TiledError("unreachable", `Cannot reach the tiled server at ${redactUrl(origin)} (${reason}).${advice}`, { url, cause, secrets });
+}
+
 /** Turn a non-2xx response into a TiledError carrying status, detail and request id. */
-export function errorFromResponse(response: TransportResponse): TiledError {
+export function errorFromResponse(response: TransportResponse, secrets: readonly string[] = []): TiledError {
   let detail: unknown;
   if (response.contentType.includes("json")) {
     try {
@@ -370,6 +545,7 @@ export function errorFromResponse(response: TransportResponse): TiledError {
     url: response.url,
     detail,
     requestId: response.requestId,
+    secrets,
   });
 }
 

@@ -16,7 +16,7 @@
  */
 import { isBlueskyQuery, rewriteBlueskyQuery } from "../bluesky-queries";
 import type { BlueskyQuery } from "../bluesky-queries";
-import { badInput, isTiledError, TiledError } from "../errors";
+import { badInput, checkPathSegments, isTiledError, TiledError } from "../errors";
 import { compileRegex, regexMatches } from "../loose";
 import { checkPageSize, DEFAULT_PAGE_LIMIT, buildUrl, paginate } from "../pagination";
 import { KeyLookup, queriesToParams } from "../queries";
@@ -275,6 +275,7 @@ export class Container extends BaseClient {
       return k.split("/");
     }).filter((k) => k !== "");
     if (keys.length === 0) throw badInput("get() needs a key.");
+    checkPathSegments(keys);
     const client = await this.lookup(keys, options);
     return options.kind ? asKind(client, options.kind) : client;
   }

@@ -11,7 +11,7 @@
  * context.apiUrl("search", ["bdp2022"]);         // "http://127.0.0.1:8000/api/v1/search/bdp2022"
  * await context.checkQueries([Eq("start.scan_id", 1)], "…");   // throws "unsupported-query" if unknown
  */
-import { TiledError } from "../errors";
+import { TiledError, checkPathSegments } from "../errors";
 import { assertQueriesSupported } from "../queries";
 import type { Query } from "../queries";
 import { About } from "../schemas/about";
@@ -52,6 +52,7 @@ export class Context {
 
   /** `${baseUrl}/api/v1/${route}/${path}`, each path segment URL-encoded. */
   apiUrl(route: string, path: readonly string[] = []): string {
+    checkPathSegments(path);
     const tail = path.map((segment) => encodeURIComponent(segment)).join("/");
     // The root keeps its trailing slash (".../metadata/"): without it tiled answers 307, a wasted round trip.
     return `${this.baseUrl}${API_PREFIX}/${route}${route ? "/" : ""}${tail}`;

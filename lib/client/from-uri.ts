@@ -12,7 +12,7 @@
  * const bdp = await fromUri("http://127.0.0.1:8000/bdp2022");          // the same node directly
  * const offline = await fromUri("http://127.0.0.1:8000", { snapshots: "replay" });
  */
-import { badInput } from "../errors";
+import { badInput, checkPathSegments, redactText } from "../errors";
 import { MetadataResponse } from "../schemas/node";
 import type { RequestOptions } from "../transport";
 import { normalizeBaseUrl } from "../transport";
@@ -31,16 +31,24 @@ export const CLIENT_CLASSES = [Container, ArrayClient, TableClient, BlueskyRun, 
 
 export interface FromUriOptions extends ContextOptions, RequestOptions {}
 
-/** Split a URI into the server's base URL and the node path. */
-export function parseTiledUri(uri: string): { baseUrl: string; path: string[] } {
+/** Split a URI into the server's base URL, the node path, and an API key given as `?api_key=`. */
+export function parseTiledUri(uri: string): { baseUrl: string; path: string[]; apiKey?: string } {
   let url: URL;
+  const shown = JSON.stringify(redactText(String(uri)));
   try {
     url = new URL(uri);
   } catch {
-    throw badInput(`${JSON.stringify(uri)} is not a URL; expected e.g. "http://127.0.0.1:8000".`);
+    throw badInput(`${shown} is not a URL; expected e.g. "http://127.0.0.1:8000".`);
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw badInput(`${JSON.stringify(uri)}: only http and https are supported.`);
-  const segments = url.pathname.split("/").filter(Boolean).map((s) => decodeURIComponent(s));
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw badInput(`${shown}: only http and https are supported.`);
+  const segments = url.pathname.split("/").filter(Boolean).map((s) => {
+    try {
+      return decodeURIComponent(s);
+    } catch {
+      throw badInput(`${shown} has a broken percent-escape in ${JSON.stringify(s)}: write % as %25.`);
+    }
+  });
+  checkPathSegments(segments, "path segment");
   const api = segments.indexOf("api");
   let prefix: string[] = [];
   let path = segments;
@@ -51,13 +59,18 @@ export function parseTiledUri(uri: string): { baseUrl: string; path: string[] } 
     if (["metadata", "search", "node"].includes(path[0] ?? "")) path = path.slice(path[0] === "node" ? 2 : 1);
   }
   const base = normalizeBaseUrl(`${url.origin}${prefix.length ? `/${prefix.join("/")}` : ""}`);
-  return { baseUrl: base, path };
+  // As tiled's Python from_uri: a key in the URI is taken (and then sent as a header, not in URLs).
+  const apiKey = url.searchParams.get("api_key") || undefined;
+  return apiKey === undefined ? { baseUrl: base, path } : { baseUrl: base, path, apiKey };
 }
 
 /** Connect to a tiled server and return the client for the node `uri` names (the root by default). */
 export async function fromUri(uri: string, options: FromUriOptions = {}): Promise<Container> {
-  const { baseUrl, path } = parseTiledUri(uri);
-  const context = new Context({ ...options, baseUrl });
+  const { baseUrl, path, apiKey } = parseTiledUri(uri);
+  if (apiKey !== undefined && options.apiKey !== undefined && apiKey !== options.apiKey) {
+    throw badInput("The URI carries an api_key and the apiKey option another one: give one of them.");
+  }
+  const context = new Context({ ...options, baseUrl, apiKey: options.apiKey ?? apiKey });
   return fromContext(context, path, options);
 }
 

@@ -54,13 +54,20 @@ describe("retries: only transport errors and 5xx", () => {
     await expect(transport.getJson(`${server.url}/x`, z.object({ ok: z.boolean() }))).resolves.toEqual({ ok: true });
     expect(server.requests).toHaveLength(3);
   });
-  it("gives up after the attempts and reports the last 5xx with detail and request id", async () => {
-    const server = await serve((_req, res) => sendJson(res, 500, { detail: "Internal server error" }, { "x-tiled-request-id": "abc123" }));
+  it("gives up after the attempts and reports the last 503 with detail and request id", async () => {
+    const server = await serve((_req, res) => sendJson(res, 503, { detail: "Service unavailable" }, { "x-tiled-request-id": "abc123" }));
     const transport = new Transport({ baseUrl: server.url, ...fast });
     const err = await caught(transport.getJson(`${server.url}/x`, z.unknown()));
     expect(server.requests).toHaveLength(3);
-    expect(err).toMatchObject({ code: "http", status: 500, detail: "Internal server error", requestId: "abc123" });
+    expect(err).toMatchObject({ code: "http", status: 503, detail: "Service unavailable", requestId: "abc123" });
     expect(err.message).toContain("abc123");
+  });
+  it("never retries a 500: tiled answers 500 for a request it cannot handle, and the same request fails again", async () => {
+    const server = await serve((_req, res) => sendJson(res, 500, { detail: "Internal server error" }, { "x-tiled-request-id": "abc123" }));
+    const transport = new Transport({ baseUrl: server.url, ...fast });
+    const err = await caught(transport.getJson(`${server.url}/x`, z.unknown()));
+    expect(server.requests).toHaveLength(1);
+    expect(err).toMatchObject({ code: "http", status: 500, detail: "Internal server error", requestId: "abc123" });
   });
   it("never retries a 4xx", async () => {
     const server = await serve((req, res) =>
