@@ -13,13 +13,17 @@ Cases:
   (c) listing every run under runs/ with start.plan_name == "scan", page by page
               (items: key + metadata, and keys only)         lib | python (| curl, same pages)
   (d) peak RSS of each lib process against the bytes it read, and of idle node processes
+  (e) live    a run written by `bin/replica live` (TiledWriter, batch_size=1, >= 1000 events) into a
+              replica-style /live catalog with a memory streaming cache; the lib (lib/live) and tiled's
+              Python subscription follow it at the same time: latency from the event's table-append
+              request to the subscriber having the row (median, p99), rows/s live and replayed
 
 "curl" issues exactly the data requests the library issued (captured by a recording proxy in one
 untimed pass), with the library's concurrency, writing to /dev/null. It runs twice when they
 differ: with the library's own request headers, and with none (`identity`, curl's default),
 which is the limit the server sets.
 
-Usage: python bench/bench.py [--reps N] [--cases a,b,c] [--keep-server]
+Usage: python bench/bench.py [--reps N] [--cases a,b,c,e] [--live-events N]
 """
 from __future__ import annotations
 
@@ -384,6 +388,156 @@ def time_list_case(clients: Clients, name: str, lib_args: list[str], py_args: li
 # the report
 
 
+class LiveServer:
+    """A replica-style tiled server for case (e): only the /live catalog (server/replica/config.py's
+    live_tree), a memory streaming cache, a write key; under var/bench/live, wiped each run."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.var = BENCH / "live"
+        self.key = os.urandom(16).hex()
+        self.proc: subprocess.Popen | None = None
+        self.log_path = LOG_DIR / "live-server.log"
+        self.env = {**os.environ, "REPLICA_VAR": str(self.var), "PYTHONPATH": str(ROOT / "server"),
+                    "TILED_API_KEY": self.key, "REPLICA_SERVER_API_KEY": self.key}
+        self.env.pop("REPLICA_STREAMING_CACHE", None)
+
+    def start(self) -> None:
+        shutil.rmtree(self.var, ignore_errors=True)
+        self.var.mkdir(parents=True)
+        code = (
+            "import yaml; from replica import config; "
+            "cfg = {'authentication': {'single_user_api_key': '${REPLICA_SERVER_API_KEY}', 'allow_anonymous_access': True}, "
+            "'trees': [], 'uvicorn': {'host': config.HOST}}; config.add_live(cfg); "
+            f"open({str(self.var / 'config.yml')!r}, 'w').write(yaml.safe_dump(cfg, sort_keys=False))"
+        )
+        subprocess.run([PYTHON, "-c", code], env=self.env, check=True)
+        log = open(self.log_path, "w")
+        self.proc = subprocess.Popen([PYTHON, "-m", "replica.serve_app", str(self.var / "config.yml"), "--port", str(self.port)],
+                                     env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.var, start_new_session=True)
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the live server exited ({self.proc.returncode}); see {self.log_path}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/v1/metadata/live", timeout=2):
+                    return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"the live server did not answer within 90 s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+def percentile(xs: list[float], q: float) -> float:
+    ys = sorted(xs)
+    return ys[min(len(ys) - 1, max(0, round(q * (len(ys) - 1))))]
+
+
+def live_latencies(timing: Path, recv: Path) -> dict:
+    """Per event: receive time minus the start of its table-append request (the server publishes
+    the row while handling that request, before storing it, so its end is not a fair origin)."""
+    starts = {}
+    for line in timing.read_text().splitlines():
+        r = json.loads(line)
+        starts[r["seq_num"]] = (r["t_append_start"], r["t_append_end"])
+    seen: dict[int, float] = {}
+    dup = 0
+    for line in recv.read_text().splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        if r["seq_num"] in seen:
+            dup += 1
+        seen.setdefault(r["seq_num"], r["t"])
+    lat = [(t - starts[s][0]) * 1000 for s, t in seen.items() if s in starts]
+    before_return = sum(1 for s, t in seen.items() if s in starts and t <= starts[s][1])
+    times = sorted(seen.values())
+    return {
+        "events": len(starts), "received": len(seen), "duplicates": dup,
+        "in_order": [s for s, _ in sorted(seen.items(), key=lambda kv: kv[1])] == sorted(seen),
+        "median_ms": statistics.median(lat) if lat else None, "p99_ms": percentile(lat, 0.99) if lat else None,
+        "before_return": before_return,
+        "rows_per_s": (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 and times[-1] > times[0] else None,
+    }
+
+
+def time_live_case(reps: int, events: int) -> dict:
+    """Case (e): per repetition one run of `events` events, followed by both clients at once."""
+    server = LiveServer()
+    samples: dict[str, list[dict]] = {"lib": [], "python": []}
+    say(f"[bench] (e) live: starting a /live server on {server.url} (memory streaming cache)")
+    server.start()
+    try:
+        node_env = {k: v for k, v in os.environ.items() if not k.startswith("TILED_")}
+        for rep in range(reps):
+            tag = f"e{rep}"
+            files = {who: (RUN_DIR / f"{tag}-{who}.ready", RUN_DIR / f"{tag}-{who}-recv.jsonl") for who in ("lib", "python")}
+            for ready, out in files.values():
+                ready.unlink(missing_ok=True)
+            procs = {
+                "lib": subprocess.Popen([NODE, str(BUILD / "live_driver.js"), "--url", server.url, "--ready", str(files["lib"][0]), "--out", str(files["lib"][1])],
+                                        stdout=subprocess.PIPE, stderr=open(LOG_DIR / "drivers.log", "a"), text=True, env=node_env),
+                "python": subprocess.Popen([PYTHON, str(ROOT / "bench" / "py_live.py"), "--url", server.url, "--ready", str(files["python"][0]), "--out", str(files["python"][1])],
+                                           stdout=subprocess.PIPE, stderr=open(LOG_DIR / "drivers.log", "a"), text=True),
+            }
+            deadline = time.monotonic() + 60
+            while not all(f[0].exists() for f in files.values()):
+                if time.monotonic() > deadline or any(p.poll() is not None for p in procs.values()):
+                    raise RuntimeError("a live subscriber did not get ready; see var/bench/logs/drivers.log")
+                time.sleep(0.2)
+            timing = RUN_DIR / f"{tag}-timing.jsonl"
+            say(f"[bench] (e) rep {rep + 1}/{reps}: writing {events} events as fast as the server takes them")
+            subprocess.run([PYTHON, "-m", "replica", "live", "--url", server.url, "--plan", "uascan", "--events", str(events),
+                            "--rate", "0", "--timing-out", str(timing)], env=server.env, check=True, stdout=subprocess.DEVNULL)
+            for who, proc in procs.items():
+                out, _ = proc.communicate(timeout=300)
+                if proc.returncode != 0:
+                    raise RuntimeError(f"the {who} live subscriber failed ({proc.returncode}); see var/bench/logs/drivers.log")
+                result = json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+                result.update(live_latencies(timing, files[who][1]))
+                samples[who].append(result)
+    finally:
+        server.stop()
+    return {"samples": samples, "events": events}
+
+
+def live_report(R, case: dict, targets: list) -> None:
+    R("")
+    R(f"Live updates (e): {case['events']} events per run, written by bin/replica live (TiledWriter, batch_size=1) into a memory streaming cache;")
+    R("  latency = the subscriber having the row (after decoding) minus the start of the event's table-append request (same host clock).")
+    R("  The server publishes each row while handling that request, before storing it: 'before return' counts rows received before the request returned.")
+    R("  rows/s live is bounded by the writer (~20 events/s here); replay rows/s is the subscriber reading a finished table from start=1 (what the")
+    R("  memory cache still holds: 1000 messages for the whole server).")
+    rows = []
+    for who, label in (("lib", "lib (lib/live, ws + msgpack + Arrow)"), ("python", "python tiled.client.stream")):
+        s = case["samples"][who]
+        med = median([x["median_ms"] for x in s])
+        p99 = median([x["p99_ms"] for x in s])
+        rate = median([x["rows_per_s"] for x in s])
+        replay = median([x["replayRows"] / x["replaySeconds"] for x in s if x["replaySeconds"]])
+        rows.append([label, f"{med:.1f}", f"{p99:.1f}", f"{median([x['received'] for x in s]):.0f}/{case['events']}",
+                     str(sum(x["duplicates"] for x in s)), "yes" if all(x["in_order"] for x in s) else "NO",
+                     f"{median([x['before_return'] for x in s]):.0f}", f"{rate:.1f}", f"{median([x['replayRows'] for x in s]):.0f}",
+                     f"{replay:.0f}", f"{median([x['replayCpuSeconds'] for x in s]):.2f}", str(len(s))])
+        case.setdefault("summary", {})[who] = {"median_ms": med, "p99_ms": p99, "rows_per_s": rate, "replay_rows_per_s": replay}
+    R.table(["client", "latency median ms", "p99 ms", "received", "dups", "in order", "before return", "rows/s live", "replayed rows",
+             "replay rows/s", "replay CPU s", "n"], rows)
+    lib, py = case["summary"]["lib"], case["summary"]["python"]
+    targets.append(("(e) lib live latency lower than Python's (median and p99)", lib["median_ms"] < py["median_ms"] and lib["p99_ms"] < py["p99_ms"],
+                    f"median {lib['median_ms']:.1f} vs {py['median_ms']:.1f} ms, p99 {lib['p99_ms']:.1f} vs {py['p99_ms']:.1f} ms"))
+    targets.append(("(e) lib sustained rows/s higher than Python's (replay of a finished table)", lib["replay_rows_per_s"] > py["replay_rows_per_s"],
+                    f"{lib['replay_rows_per_s']:.0f} vs {py['replay_rows_per_s']:.0f} rows/s (live: {lib['rows_per_s']:.1f} vs {py['rows_per_s']:.1f}, writer-bound)"))
+
+
 def secs(samples: list[dict], key: str = "seconds") -> list[float]:
     return [s[key] for s in samples]
 
@@ -582,9 +736,12 @@ def report(results: dict, reps: int, manifest: dict, info: dict, vers: dict, gen
     R(f"machine: nproc {info['nproc']}, memory {info['memory']}, {info['cpu']}, kernel {info['kernel']}")
     R(f"load average (1/5/15 min) at start {info['loadavg_at_start']}, at end {info.get('loadavg_at_end', '?')}: the machine is shared; compare ratios, not absolute times")
     R("versions: " + ", ".join(f"{k} {v}" for k, v in vers.items()))
-    R(f"data: {manifest['stack']['shape']} {manifest['stack']['dtype']} ({fmt_bytes(manifest['stack']['nbytes'])}, one frame per HDF5 chunk); "
-      f"table {manifest['table']['rows']:,} rows x {len(manifest['table']['columns'])} columns (Parquet); "
-      f"{manifest['runs']['count']:,} runs, filter start.plan_name == \"scan\" matches {manifest['runs']['expected_matches']:,}")
+    if "stack" not in manifest:
+        R("data: (cases a-d not run: only the live case, which writes its own runs)")
+    else:
+        R(f"data: {manifest['stack']['shape']} {manifest['stack']['dtype']} ({fmt_bytes(manifest['stack']['nbytes'])}, one frame per HDF5 chunk); "
+          f"table {manifest['table']['rows']:,} rows x {len(manifest['table']['columns'])} columns (Parquet); "
+          f"{manifest['runs']['count']:,} runs, filter start.plan_name == \"scan\" matches {manifest['runs']['expected_matches']:,}")
     R(f"generation (once, reused): {json.dumps(gen_timings)}")
     R(f"n = {reps} repetitions per client (one process each, clients interleaved); times are medians [min-max] in seconds; MB = 10^6 bytes")
     R("")
@@ -593,7 +750,7 @@ def report(results: dict, reps: int, manifest: dict, info: dict, vers: dict, gen
     verdicts: list[str] = []
     rows = []
 
-    for key, title, arrow in (("a", f"(a) array {fmt_bytes(manifest['stack']['nbytes'])}", False), ("b", "(b) table (Arrow)", True)):
+    for key, title, arrow in (("a", f"(a) array {fmt_bytes(manifest['stack']['nbytes']) if 'stack' in manifest else ''}", False), ("b", "(b) table (Arrow)", True)):
         if key not in results:
             continue
         case = results[key]
@@ -715,6 +872,8 @@ def report(results: dict, reps: int, manifest: dict, info: dict, vers: dict, gen
         R("Peak memory (d): maxRSS of each lib process (median over the repetitions)")
         R.table(["process", "peak RSS", "bytes read", "peak / bytes", "for comparison"], mem_rows)
 
+    if "e" in results:
+        live_report(R, results["e"], targets)
     R("")
     R("Targets")
     for name, ok, detail in targets:
@@ -735,7 +894,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=5, help="repetitions per client and case (default 5)")
     parser.add_argument("--diag-reps", type=int, default=3, help="repetitions of the node diagnostics (default 3)")
-    parser.add_argument("--cases", default="a,b,c", help="comma-separated subset of a,b,c (default all)")
+    parser.add_argument("--cases", default="a,b,c,e", help="comma-separated subset of a,b,c,e (default all)")
+    parser.add_argument("--live-events", type=int, default=1000, help="events per live run in case (e) (default 1000)")
+    parser.add_argument("--live-reps", type=int, default=1, help="live runs in case (e) (default 1: a run of 1000 events takes about a minute)")
     parser.add_argument("--report-only", metavar="RESULTS_JSON", help="print the report of a saved run (var/bench/results/*.json) again")
     args = parser.parse_args()
     cases = set(args.cases.split(","))
@@ -745,7 +906,9 @@ def main() -> int:
         report(saved["results"], saved["reps"], m, saved["machine"], saved["versions"], m.get("timings", {}))
         return 0
 
-    manifest = json.loads((BENCH / "manifest.json").read_text())
+    only_live = cases <= {"e"}
+    # Case (e) writes its own runs: it needs neither the generated data nor the catalog server.
+    manifest = {} if only_live else json.loads((BENCH / "manifest.json").read_text())
     for d in (RUN_DIR, LOG_DIR, RESULTS):
         d.mkdir(parents=True, exist_ok=True)
     (LOG_DIR / "drivers.log").write_text("")
@@ -762,9 +925,10 @@ def main() -> int:
     results: dict = {}
     started = time.perf_counter()
     try:
-        say(f"[bench] starting tiled serve on {server.url} (log: {server.log_path.relative_to(ROOT)})")
-        server.start()
-        say(f"[bench] server up: tiled {server.about.get('library_version')}, pid {server.proc.pid}")
+        if not only_live:
+            say(f"[bench] starting tiled serve on {server.url} (log: {server.log_path.relative_to(ROOT)})")
+            server.start()
+            say(f"[bench] server up: tiled {server.about.get('library_version')}, pid {server.proc.pid}")
         clients = Clients(server, manifest)
         diag = min(args.diag_reps, args.reps)
         m = manifest
@@ -786,7 +950,10 @@ def main() -> int:
                 got = results[key]["samples"]["lib"][0]["count"]
                 if got != m["runs"]["expected_matches"]:
                     say(f"[bench] WARNING: the lib listed {got} runs, expected {m['runs']['expected_matches']}")
-        results["memory"] = {"node_idle": clients.node_idle(), "lib_idle": clients.lib(["--case", "idle"])}
+        if "e" in cases:
+            results["e"] = time_live_case(args.live_reps, args.live_events)
+        if not only_live:
+            results["memory"] = {"node_idle": clients.node_idle(), "lib_idle": clients.lib(["--case", "idle"])}
         info["loadavg_at_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     finally:
         server.stop()

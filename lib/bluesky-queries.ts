@@ -38,7 +38,7 @@ export type BlueskyQuery = TimeRangeQuery | ScanIDQuery | ScanIDRangeQuery | Par
 
 const BLUESKY_NAMES = new Set(["time_range", "scan_id", "scan_id_range", "partial_uid"]);
 
-export function isBlueskyQuery(query: Query | BlueskyQuery): query is BlueskyQuery {
+export function isBlueskyQuery(query: Query): query is BlueskyQuery {
   return BLUESKY_NAMES.has(query.name);
 }
 
@@ -90,10 +90,10 @@ export function PartialUID(...partialUids: string[]): PartialUIDQuery {
 }
 
 /** Rewrite a Bluesky query into standard tiled queries (chained: all must match). */
-export function rewriteBlueskyQuery(query: BlueskyQuery): Query[] {
+export function rewriteBlueskyQuery(query: BlueskyQuery): Exclude<Query, BlueskyQuery>[] {
   switch (query.name) {
     case "time_range": {
-      const out: Query[] = [];
+      const out: Exclude<Query, BlueskyQuery>[] = [];
       // Python skips a falsy bound (`if query.since:`), which would drop an epoch of 0 without a word.
       if (query.since !== undefined) out.push(Comparison("ge", "start.time", query.since));
       if (query.until !== undefined) out.push(Comparison("lt", "start.time", query.until));
@@ -112,6 +112,11 @@ export function rewriteBlueskyQuery(query: BlueskyQuery): Query[] {
 
 function hasKey(query: Query): query is KeyedQuery {
   return "key" in query && query.name !== "lookup";
+}
+
+/** True for a key of the stop document ("stop.exit_status"). */
+export function isStopKey(query: Query): boolean {
+  return hasKey(query) && query.key.startsWith("stop.");
 }
 
 /** Put `start.` in front of a key that starts with neither `start.` nor `stop.` (catalogs of runs). */

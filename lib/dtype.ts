@@ -72,7 +72,8 @@ export function numpyName(dt: BuiltinDtype): string {
 
 function unsupported(dt: BuiltinDtype | StructDtype, why: string): TiledError {
   const name = isBuiltinDtype(dt) ? `${numpyName(dt)} (${numpyStr(dt)})` : "a structured dtype";
-  return new TiledError("unsupported-dtype", `Cannot decode ${name} into a TypedArray: ${why}. Read it with format=json instead.`);
+  const instead = isBuiltinDtype(dt) && (dt.kind === "U" || dt.kind === "S") ? "Read text with ArrayClient.readText()." : "Read it with format=json instead.";
+  return new TiledError("unsupported-dtype", `Cannot decode ${name} into a TypedArray: ${why}. ${instead}`);
 }
 
 /** Reverse the bytes of every `itemsize`-byte element, in place. */
@@ -186,4 +187,42 @@ export function toNested(data: TypedArray, shape: readonly number[]): NestedNumb
     return out;
   };
   return build(0, 0);
+}
+
+/** True for numpy's text kinds: "U" (UCS-4 text) and "S" (bytes), which no TypedArray holds. */
+export function isTextDtype(dt: BuiltinDtype | StructDtype): dt is BuiltinDtype {
+  return isBuiltinDtype(dt) && (dt.kind === "U" || dt.kind === "S");
+}
+
+/**
+ * Decode numpy fixed-width text: kind "U" is UCS-4 (4 bytes per character, in the array's byte
+ * order), kind "S" is bytes (read as Latin-1); both are padded with NULs, which are dropped, as
+ * numpy does when it hands out a str. databroker serves string data keys this way.
+ */
+export function decodeStrings(bytes: Uint8Array, dt: BuiltinDtype): string[] {
+  if (!isTextDtype(dt)) throw unsupported(dt, "not a text type");
+  if (bytes.byteLength % dt.itemsize !== 0) {
+    throw new TiledError("invalid-response", `${bytes.byteLength} bytes is not a whole number of ${dt.itemsize}-byte ${numpyStr(dt)} elements.`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const little = dt.endianness !== "big";
+  const out: string[] = [];
+  for (let at = 0; at < bytes.byteLength; at += dt.itemsize) {
+    let text = "";
+    if (dt.kind === "U") {
+      for (let i = 0; i < dt.itemsize; i += 4) {
+        const code = view.getUint32(at + i, little);
+        if (code === 0) break;
+        text += String.fromCodePoint(code);
+      }
+    } else {
+      for (let i = 0; i < dt.itemsize; i++) {
+        const code = bytes[at + i];
+        if (code === 0) break;
+        text += String.fromCharCode(code);
+      }
+    }
+    out.push(text);
+  }
+  return out;
 }

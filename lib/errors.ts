@@ -36,6 +36,8 @@ export type TiledErrorCode =
   | "invalid-response"
   /** The query is not registered on this server, or the node cannot run it. */
   | "unsupported-query"
+  /** A node's children are laid out in a way the client does not know (neither TiledWriter's nor databroker's). */
+  | "unsupported-layout"
   /** The array's data type has no TypedArray counterpart (strings, structured types). */
   | "unsupported-dtype"
   /** The caller's input is invalid (a date, a zone, a page size, a slice, …); nothing was sent. */

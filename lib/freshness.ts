@@ -28,6 +28,21 @@ import type { SnapshotEntry } from "./snapshots";
  */
 export const VOLATILE_FIELDS: readonly string[] = [];
 
+/**
+ * Nodes whose contents change by design: `bin/replica live` writes runs into /live while the
+ * server runs. Where a listing names one, only its key is compared (its run count moves on).
+ */
+export const LIVE_NODES: readonly string[] = ["live"];
+
+/** A listing's items, with the live nodes cut down to their keys. */
+function withoutLiveContents(body: unknown): unknown {
+  if (!body || typeof body !== "object" || !("data" in body) || !Array.isArray(body.data)) return body;
+  const data = body.data.map((item: unknown) =>
+    item && typeof item === "object" && "id" in item && typeof item.id === "string" && LIVE_NODES.includes(item.id) ? { id: item.id } : item,
+  );
+  return { ...body, data };
+}
+
 export interface StaleSnapshot {
   file: string;
   request: SnapshotEntry["request"];
@@ -81,7 +96,7 @@ export interface CheckSnapshotsOptions extends Omit<TransportOptions, "snapshots
 
 /** Re-request every recorded entry from a live server and list the ones that no longer match. */
 export async function checkSnapshots(options: CheckSnapshotsOptions = {}): Promise<FreshnessReport> {
-  const dir = options.dir ?? defaultSnapshotDir();
+  const dir = options.dir ?? defaultSnapshotDir(options.baseUrl);
   const transport = new Transport({ ...options, snapshots: "live" });
   const root = projectRoot();
   const stale: StaleSnapshot[] = [];
@@ -118,7 +133,7 @@ export async function checkSnapshots(options: CheckSnapshotsOptions = {}): Promi
       report(`${entry.request.path}: the body is no longer JSON`);
       continue;
     }
-    const diff = firstDifference(normalizeBody(entry.body), normalizeBody(now));
+    const diff = firstDifference(normalizeBody(withoutLiveContents(entry.body)), normalizeBody(withoutLiveContents(now)));
     if (diff) report(`${entry.request.path}: ${diff}`);
   }
   return { checked: entries.length, stale };

@@ -27,3 +27,4 @@ export * from "./slice";
 export * from "./client/index";
 export * from "./summary";
 export * from "./tree";
+export * from "./live/index";

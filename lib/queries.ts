@@ -16,6 +16,7 @@
  */
 import { badInput, TiledError } from "./errors";
 import { fulltextQuote } from "./loose";
+import type { BlueskyQuery } from "./bluesky-queries";
 import type { StructureFamily } from "./schemas/structures";
 
 /** A JSON value, as metadata values are. */
@@ -38,8 +39,13 @@ export interface RegexQuery { readonly name: "regex"; readonly key: string; read
 export interface KeysFilterQuery { readonly name: "keys_filter"; readonly keys: readonly string[] }
 export interface KeyLookupQuery { readonly name: "lookup"; readonly key: string }
 
-/** Any query tiled registers. */
+/**
+ * Any query tiled registers. The Bluesky ones (TimeRange, ScanID, ScanIDRange, PartialUID) are sent
+ * as such only to a catalog that runs them itself (databroker's MongoAdapter); an SQL catalog gets
+ * them rewritten on the client (bluesky-queries.ts).
+ */
 export type Query =
+  | BlueskyQuery
   | EqQuery
   | NotEqQuery
   | ComparisonQuery
@@ -242,6 +248,21 @@ export function encodeQuery(query: Query): [string, string][] {
       return [["keys", json(query.keys)]];
     case "lookup":
       return [["key", query.key]];
+    // As bluesky-tiled-plugins' encode(): epochs as numbers, the zone always (the legacy server
+    // answers 500 without it), several scan ids or uids as one comma-separated list (a JSON list is a 500).
+    case "time_range": {
+      const out: [string, string][] = [];
+      if (query.since !== undefined) out.push(["since", String(query.since)]);
+      if (query.until !== undefined) out.push(["until", String(query.until)]);
+      out.push(["timezone", query.timezone]);
+      return out;
+    }
+    case "scan_id":
+      return [["scan_ids", query.scan_ids.join(",")], ["duplicates", query.duplicates]];
+    case "scan_id_range":
+      return [["start_id", String(query.start_id)], ["end_id", String(query.end_id)], ["duplicates", query.duplicates]];
+    case "partial_uid":
+      return [["partial_uids", query.partial_uids.join(",")]];
   }
 }
 

@@ -2,7 +2,8 @@
  * snapshots.ts — record the server's responses once, replay them with no server and no Python.
  *
  * With `TILED_SNAPSHOTS=record` every response the transport receives is also written to
- * `data-snapshots/` (or `TILED_SNAPSHOT_DIR`); with `TILED_SNAPSHOTS=replay` the transport answers
+ * `data-snapshots/sql/` (or `data-snapshots/legacy/` for the server at TILED_LEGACY_URL; the root
+ * can be moved with `TILED_SNAPSHOT_DIR`); with `TILED_SNAPSHOTS=replay` the transport answers
  * from those files and never opens a socket; unset (or `live`) it talks to the server only. An
  * entry is keyed by method, path, sorted query (without `api_key`) and Accept. JSON bodies are
  * stored pretty-printed inside the entry's .json file, other bodies beside it as .bin. The server's
@@ -78,9 +79,27 @@ export function projectRoot(): string {
   return process.cwd();
 }
 
-/** The default snapshot folder: env TILED_SNAPSHOT_DIR, else data-snapshots/ at the repo root. */
-export function defaultSnapshotDir(): string {
+/** The folder holding every recording: env TILED_SNAPSHOT_DIR, else data-snapshots/ at the repo root. */
+export function snapshotRoot(): string {
   return process.env.TILED_SNAPSHOT_DIR || path.join(projectRoot(), "data-snapshots");
+}
+
+/** Where the project's legacy (databroker) replica listens unless TILED_LEGACY_URL says otherwise. */
+export const DEFAULT_LEGACY_URL = "http://127.0.0.1:8001";
+
+/** Which replica a base URL is: the legacy (databroker) one when it is TILED_LEGACY_URL (default port 8001). */
+export function replicaOf(baseUrl: string | undefined): "sql" | "legacy" {
+  const legacy = process.env.TILED_LEGACY_URL || DEFAULT_LEGACY_URL;
+  if (baseUrl === undefined) return "sql";
+  return baseUrl.replace(/\/+$/, "") === legacy.replace(/\/+$/, "") ? "legacy" : "sql";
+}
+
+/**
+ * The default snapshot folder of a server: `<root>/sql` for the SQL replica, `<root>/legacy` for
+ * the server at TILED_LEGACY_URL. The two answer the same paths differently, so they are kept apart.
+ */
+export function defaultSnapshotDir(baseUrl?: string): string {
+  return path.join(snapshotRoot(), replicaOf(baseUrl));
 }
 
 /** Parse a mode name; anything else is a bad-input error naming the value. */
@@ -92,10 +111,10 @@ export function parseSnapshotMode(value: string | undefined): SnapshotMode {
 }
 
 /** The store for a mode given as an option or by TILED_SNAPSHOTS; undefined when live. */
-export function snapshotStoreFromEnv(mode?: SnapshotMode, dir?: string): SnapshotStore | undefined {
+export function snapshotStoreFromEnv(mode?: SnapshotMode, dir?: string, baseUrl?: string): SnapshotStore | undefined {
   const resolved = mode ?? parseSnapshotMode(process.env.TILED_SNAPSHOTS);
   if (resolved === "live") return undefined;
-  return new SnapshotStore(resolved, dir ?? defaultSnapshotDir());
+  return new SnapshotStore(resolved, dir ?? defaultSnapshotDir(baseUrl));
 }
 
 /** The key of a request: path relative to the base URL, sorted query without api_key, Accept. */

@@ -56,7 +56,7 @@ export interface TransportOptions {
   retry?: Partial<RetryPolicy>;
   /** "live" (default: env TILED_SNAPSHOTS, else live), "record" or "replay". */
   snapshots?: SnapshotMode;
-  /** Where snapshots live. Default: env TILED_SNAPSHOT_DIR, else data-snapshots/ at the repo root. */
+  /** Where snapshots live. Default: data-snapshots/sql, or data-snapshots/legacy for TILED_LEGACY_URL (snapshots.ts). */
   snapshotDir?: string;
   /**
    * Let the server compress bulk data (gzip). Default false: arrays and tables are fetched with
@@ -209,7 +209,7 @@ export class Transport {
     const envTimeout = envNumber("TILED_TIMEOUT");
     this.timeoutMs = checkTimeoutMs(options.timeoutMs ?? (envTimeout === undefined ? 30_000 : envTimeout * 1000));
     this.retry = retryPolicy(options.retry);
-    this.snapshots = snapshotStoreFromEnv(options.snapshots, options.snapshotDir);
+    this.snapshots = snapshotStoreFromEnv(options.snapshots, options.snapshotDir, this.baseUrl);
     this.compression = options.compression ?? false;
     const maxJson = options.maxJsonBytes ?? envNumber("TILED_MAX_JSON_BYTES") ?? DEFAULT_MAX_JSON_BYTES;
     if (!Number.isSafeInteger(maxJson) || maxJson < 1) throw new TiledError("bad-input", `maxJsonBytes ${String(maxJson)} must be a positive whole number of bytes.`);

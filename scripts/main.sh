@@ -14,6 +14,9 @@ else
   bin/replica start
 fi
 export TILED_URL=${TILED_URL:-$(bin/replica url)}
+# The legacy (databroker MongoAdapter) replica, which notebooks 01 and 06 compare with the SQL one.
+bin/replica url --layout mongo >/dev/null 2>&1 || bin/replica start --layout mongo
+export TILED_LEGACY_URL=${TILED_LEGACY_URL:-$(bin/replica url --layout mongo)}
 
 echo "[main] executing notebooks against $TILED_URL"
 python scripts/run_notebooks.py

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Every test: strict tsc, vitest, pytest (replica server and project checks), every notebook run
-# headless against the live replica and again from data-snapshots/ with no server, the HTML export
+# Every test: strict tsc, vitest, pytest (replica servers and project checks), every notebook run
+# headless against the live replicas and again from data-snapshots/ with no server, the HTML export
 # in headless Chromium, the plots in JupyterLab, and the snapshots' freshness.
 # Each step runs even when an earlier one failed; the exit code is non-zero if any failed.
 set -uo pipefail
@@ -17,24 +17,33 @@ step() {
   printf '=== %s: %s (%d s)\n' "$name" "$status" $(( $(date +%s) - t0 ))
 }
 
-# The replica server the TypeScript tests and notebooks talk to. Started here unless one of ours
-# is already running; stopped at the end only if started here.
-we_started=0
+# The two replica servers the TypeScript tests and notebooks talk to: the SQL catalog (TiledWriter's
+# layout) and the legacy databroker MongoAdapter. Each is started here unless one of ours is
+# already running, and stopped at the end only if started here.
+started_sql=0; started_mongo=0
 # `bin/replica url` fails when no server of ours is running (`status` always exits 0: it reports).
 if ! bin/replica url >/dev/null 2>&1; then
   bin/replica start || { echo "the replica server did not start; see the message above"; exit 1; }
-  we_started=1
+  started_sql=1
 fi
-trap '[ $we_started = 1 ] && bin/replica stop >/dev/null' EXIT
+if ! bin/replica url --layout mongo >/dev/null 2>&1; then
+  bin/replica start --layout mongo || { echo "the legacy replica server did not start; see the message above"; exit 1; }
+  started_mongo=1
+fi
+trap '[ $started_mongo = 1 ] && bin/replica stop --layout mongo >/dev/null; [ $started_sql = 1 ] && bin/replica stop >/dev/null' EXIT
 export TILED_URL=$(bin/replica url) || { echo "no replica server answers; see the messages above"; exit 1; }
+export TILED_LEGACY_URL=$(bin/replica url --layout mongo) || { echo "no legacy replica server answers"; exit 1; }
 
 step "tsc (strict)" npx --no-install tsc -p tsconfig.json
 step "vitest" npx --no-install vitest run
 step "pytest" python -m pytest -q server/tests tests
 step "notebooks (live server)" python scripts/run_notebooks.py --out var/test/live
+# One client for both layouts: the tiled-client notebook, unchanged, against the legacy replica.
+step "notebook 02 on the legacy replica" env TILED_URL="$TILED_LEGACY_URL" \
+  python scripts/run_notebooks.py --out var/test/legacy notebooks/02_tiled_client.ipynb
 # Replay points TILED_URL at a closed port: any request that escaped the snapshots would fail.
-step "notebooks (replayed snapshots, no server)" env TILED_URL=http://127.0.0.1:9 TILED_SNAPSHOTS=replay \
-  python scripts/run_notebooks.py --out var/test/replay
+step "notebooks (replayed snapshots, no server)" env TILED_URL=http://127.0.0.1:9 TILED_LEGACY_URL=http://127.0.0.1:10 TILED_SNAPSHOTS=replay \
+  python scripts/run_notebooks.py --out var/test/replay $(ls notebooks/*.ipynb | grep -v 05_live_run)
 step "HTML export in Chromium" bash -c 'python scripts/export_html.py --site var/test/site var/test/live/*.ipynb && node scripts/check_html.mjs var/test/site'
 step "plots in JupyterLab" node scripts/check_jupyterlab.mjs var/test/live/*.ipynb
 

@@ -15,7 +15,7 @@
  * const block = await frames.readBlock([0, 0, 0, 0]);
  */
 import { badInput } from "../errors";
-import { checkDecodable, decodeArray, numpyName } from "../dtype";
+import { checkDecodable, decodeArray, decodeStrings, isTextDtype, numpyName } from "../dtype";
 import type { ArrayData } from "../dtype";
 import { buildUrl } from "../pagination";
 import { ArrayStructure } from "../schemas/structures";
@@ -128,6 +128,27 @@ export class ArrayClient extends BaseClient {
   /** Read the whole array or a selection, split into several requests if it exceeds the size limit. */
   async read(options: ArrayReadOptions = {}): Promise<ArrayData> {
     const dataType = this.dataType;
+    const { bytes, shape } = await this.#readBytes(options);
+    return { data: decodeArray(bytes, dataType), shape, dtype: numpyName(dataType), dataType };
+  }
+
+  /** True when the elements are text (numpy kinds "U" and "S"): read them with `readText`. */
+  get isText(): boolean {
+    return isTextDtype(this.structure.data_type);
+  }
+
+  /**
+   * Read a text array (numpy "U" or "S", as databroker serves string data keys) as strings, in C
+   * order, from the same binary bytes as `read` (never JSON).
+   */
+  async readText(options: ArrayReadOptions = {}): Promise<{ data: string[]; shape: number[] }> {
+    const dataType = this.structure.data_type;
+    if (!isTextDtype(dataType)) throw badInput(`/${this.path.join("/")} holds ${this.dtype}, not text: use read().`);
+    const { bytes, shape } = await this.#readBytes(options);
+    return { data: decodeStrings(bytes, dataType), shape };
+  }
+
+  async #readBytes(options: ArrayReadOptions): Promise<{ bytes: Uint8Array; shape: number[] }> {
     const axes = normalizeSlice(options.slice, this.structure.shape);
     const shape = resultShape(axes);
     const itemsize = this.structure.data_type.itemsize;
@@ -139,7 +160,7 @@ export class ArrayClient extends BaseClient {
     for (const piece of planPieces(axes, itemsize, limit)) {
       await this.#fetch(piece.axes, out.subarray(piece.offset, piece.offset + piece.bytes), options);
     }
-    return { data: decodeArray(out, dataType), shape, dtype: numpyName(dataType), dataType };
+    return { bytes: out, shape };
   }
 
   /** How many requests `read(options)` would make (a 300 MB+ read makes several). */

@@ -12,19 +12,56 @@
  * const same = await bdp.partialUid("ae762f9c");       // unique uid prefix (≥ 5 characters)
  * await bdp.search(Eq("plan_name", "push_images")).count();   // searches start.plan_name
  */
-import type { BlueskyQuery } from "../bluesky-queries";
-import { isBlueskyQuery, rewriteBlueskyQuery, withStartPrefix } from "../bluesky-queries";
-import { badInput, TiledError } from "../errors";
+import { PartialUID, isBlueskyQuery, isStopKey, rewriteBlueskyQuery, withStartPrefix } from "../bluesky-queries";
+import { badInput, isTiledError, TiledError } from "../errors";
 import { Eq, Like } from "../queries";
 import type { Query } from "../queries";
+import type { DistinctResponse } from "../schemas/node";
 import type { RequestOptions } from "../transport";
 import { Container } from "./container";
+import { catalogLayout } from "./layout";
+import type { BlueskyLayout } from "./layout";
 import { registerSpecClient } from "./registry";
 import type { BlueskyRun } from "./run";
 
 export class CatalogOfBlueskyRuns extends Container {
-  protected override prepareQuery(query: Query | BlueskyQuery): Query[] {
-    return isBlueskyQuery(query) ? rewriteBlueskyQuery(query) : [withStartPrefix(query)];
+  /** How the server lays out runs ("tiledwriter": SQL catalog; "databroker": MongoAdapter), from the spec's version. */
+  get layout(): BlueskyLayout {
+    return catalogLayout(this.specs);
+  }
+
+  protected override prepareQuery(query: Query): Query[] {
+    if (this.layout === "tiledwriter") return isBlueskyQuery(query) ? rewriteBlueskyQuery(query) : [withStartPrefix(query)];
+    // databroker runs the Bluesky queries itself, and strips `start.` from keys itself.
+    if (isStopKey(query)) {
+      throw new TiledError(
+        "unsupported-query",
+        `${query.name} on a stop-document key: this catalog (databroker's MongoAdapter) searches the start document only, ` +
+          "so the server would silently match nothing (or everything, for noteq). Filter on start keys, or check run.stop yourself.",
+        { url: this.searchUrl },
+      );
+    }
+    return [isBlueskyQuery(query) ? query : withStartPrefix(query)];
+  }
+
+  /**
+   * databroker sorts by bare start-document keys and answers 500 for `start.time`, for stop keys and
+   * for more than one key; the keys are mapped (`start.time` → `time`) and the rest refused here.
+   */
+  override sortParams(direction: 1 | -1 = 1): string[] {
+    const params = super.sortParams(direction);
+    if (this.layout === "tiledwriter") return params;
+    const mapped = params.filter((p) => p.replace(/^-/, "") !== "").map((p) => p.replace(/^(-?)start\./, "$1"));
+    const bad = mapped.find((p) => /^-?(stop|summary)\./.test(p));
+    if (bad) throw badInput(`Sorting by ${bad.replace(/^-/, "")}: this catalog (databroker) sorts by start-document keys only.`);
+    if (mapped.length > 1) throw badInput(`Sorting by ${mapped.length} keys: this catalog (databroker) sorts by one key only (its server fails on more).`);
+    return mapped;
+  }
+
+  override async distinct(metadataKeys: readonly string[], options: RequestOptions & { counts?: boolean } = {}): Promise<DistinctResponse> {
+    // databroker takes bare keys and reports them back as start.<key> / stop.<key>.
+    const keys = this.layout === "databroker" ? metadataKeys.map((k) => k.replace(/^(start|stop)\./, "")) : metadataKeys;
+    return super.distinct(keys, options);
   }
 
   /** The latest run (in this catalog's order) with this scan_id; "not-found" if none. */
@@ -41,8 +78,19 @@ export class CatalogOfBlueskyRuns extends Container {
 
   /** The one run whose uid starts with `partial` (at least 5 characters); bad-input if several match. */
   async partialUid(partial: string, options: RequestOptions = {}): Promise<BlueskyRun> {
-    if (partial.length < 5) throw badInput(`Partial uid ${JSON.stringify(partial)} is too short. It must include at least 5 characters.`);
-    const matches = await this.search(Like("start.uid", `${partial}%`)).values({ ...options, kind: "run" }).head(2);
+    if (typeof partial !== "string" || partial.length < 5) throw badInput(`Partial uid ${JSON.stringify(partial)} is too short. It must include at least 5 characters.`);
+    if (!/^[0-9a-fA-F-]+$/.test(partial)) throw badInput(`Partial uid ${JSON.stringify(partial)} may hold only hexadecimal digits and dashes.`);
+    // databroker has no Like; it runs PartialUID itself (and refuses several matches with a 400).
+    const query = this.layout === "databroker" ? PartialUID(partial) : Like("start.uid", `${partial}%`);
+    let matches: BlueskyRun[];
+    try {
+      matches = await this.search(query).values({ ...options, kind: "run" }).head(2);
+    } catch (err) {
+      if (isTiledError(err, "http") && err.status === 400 && /multiple matches/i.test(String(err.detail))) {
+        throw badInput(`Partial uid ${partial} has multiple matches. Include more characters to get a unique match.`);
+      }
+      throw err;
+    }
     if (matches.length > 1) throw badInput(`Partial uid ${partial} has multiple matches. Include more characters to get a unique match.`);
     if (matches.length === 0) throw new TiledError("not-found", `No run whose uid starts with ${partial} in /${this.path.join("/")}.`, { status: 404 });
     return matches[0];

@@ -15,7 +15,6 @@
  * const stream = await catalog.get([uid, "primary"], { kind: "stream" });
  */
 import { isBlueskyQuery, rewriteBlueskyQuery } from "../bluesky-queries";
-import type { BlueskyQuery } from "../bluesky-queries";
 import { badInput, checkPathSegments, isTiledError, TiledError } from "../errors";
 import { compileRegex, regexMatches } from "../loose";
 import { checkPageSize, DEFAULT_PAGE_LIMIT, buildUrl, paginate } from "../pagination";
@@ -124,12 +123,12 @@ export class Container extends BaseClient {
   }
 
   /** Turn a query as given into the queries sent (Bluesky queries rewritten). Overridden by catalogs of runs. */
-  protected prepareQuery(query: Query | BlueskyQuery): Query[] {
+  protected prepareQuery(query: Query): Query[] {
     return isBlueskyQuery(query) ? rewriteBlueskyQuery(query) : [query];
   }
 
   /** A new view with `query` added (all queries must match). Nothing is sent until you read. */
-  search(query: Query | BlueskyQuery): this {
+  search(query: Query): this {
     return this.newVariation({ queries: [...this.#state.queries, ...this.prepareQuery(query)] });
   }
 

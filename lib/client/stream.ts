@@ -13,15 +13,18 @@
  * const { columns, arrays } = await primary.read();
  * columns.time.toArray(); arrays.adsimdet_image.shape;
  */
-import type { Table, Vector } from "apache-arrow";
-import { badInput } from "../errors";
-import type { ArrayData } from "../dtype";
+import { badInput, isTiledError, TiledError } from "../errors";
 import { StreamMetadata } from "../schemas/bluesky";
 import type { ConfigurationEntry, DataKey } from "../schemas/bluesky";
 import { parseWith } from "../transport";
 import type { RequestOptions } from "../transport";
 import { ArrayClient } from "./array";
+import type { BaseClient } from "./base";
 import { Container } from "./container";
+import { readDatabrokerStream } from "./databroker-stream";
+import type { StreamData } from "./databroker-stream";
+import { isDatabrokerSpec, specVersion } from "./layout";
+import type { BlueskyLayout } from "./layout";
 import { registerSpecClient } from "./registry";
 import { TableClient } from "./table";
 
@@ -30,19 +33,60 @@ export interface StreamReadOptions extends RequestOptions {
   variables?: readonly string[];
 }
 
-export interface StreamData {
-  /** The `internal` table as read (seq_num, time, data columns, ts_<key>), or null if the stream has none. */
-  table: Table | null;
-  /** Columns by name: "time" and each scalar data key (not seq_num, not ts_*). */
-  columns: Record<string, Vector>;
-  /** External arrays (e.g. detector frames) by data key, first axis = event. */
-  arrays: Record<string, ArrayData>;
-}
+/** How a stream keeps its data: TiledWriter's table + arrays, databroker's datasets, or nothing yet. */
+export type StreamLayout = BlueskyLayout | "empty";
 
 export class BlueskyEventStream extends Container {
-  /** The event descriptor as stored in the stream's metadata. */
+  #layout: Promise<StreamLayout> | undefined;
+
+  /**
+   * The stream's event descriptors. TiledWriter stores one, as the stream's metadata; databroker
+   * lists every descriptor of the stream under `descriptors`.
+   */
+  get descriptors(): StreamMetadata[] {
+    const listed = this.metadata.descriptors;
+    if (Array.isArray(listed)) return listed.map((d) => parseWith(StreamMetadata, d, this.uri));
+    return [parseWith(StreamMetadata, this.metadata, this.uri)];
+  }
+
+  /** The (first) event descriptor: data_keys, configuration, hints, time, uid. */
   get descriptor(): StreamMetadata {
-    return parseWith(StreamMetadata, this.metadata, this.uri);
+    const [first] = this.descriptors;
+    if (!first) throw new TiledError("invalid-response", `Stream /${this.path.join("/")} lists no descriptor.`, { url: this.uri });
+    return first;
+  }
+
+  /**
+   * Where the data lives, from the specs (BlueskyEventStream 1.x is databroker's) and then the
+   * children: an `internal` table or arrays (TiledWriter), or `data` + `timestamps` datasets
+   * (databroker). Anything else is "unsupported-layout": listed and readable as plain
+   * containers, but not read as a Bluesky stream.
+   */
+  layout(options: RequestOptions = {}): Promise<StreamLayout> {
+    if (!this.#layout) {
+      this.#layout = this.#detectLayout(options);
+      this.#layout.catch(() => {
+        this.#layout = undefined;
+      });
+    }
+    return this.#layout;
+  }
+
+  async #detectLayout(options: RequestOptions): Promise<StreamLayout> {
+    if (isDatabrokerSpec(this.specs, "BlueskyEventStream")) return "databroker";
+    if (Number.parseInt(specVersion(this.specs, "BlueskyEventStream") ?? "", 10) >= 3) return "tiledwriter";
+    const children: [string, BaseClient][] = [];
+    for await (const entry of this.items(options)) children.push(entry);
+    if (children.length === 0) return "empty";
+    if (children.some(([, c]) => c instanceof TableClient || c instanceof ArrayClient)) return "tiledwriter";
+    const data = children.find(([k]) => k === "data")?.[1];
+    if (data && data.specs.some((s) => s.name === "xarray_dataset")) return "databroker";
+    throw new TiledError(
+      "unsupported-layout",
+      `Stream /${this.path.join("/")} holds ${children.map(([k, c]) => `${k} (${c.structureFamily})`).join(", ")}: neither TiledWriter's ` +
+        "table and arrays nor databroker's data/timestamps datasets. Its children can still be listed and read one by one with get().",
+      { url: this.uri },
+    );
   }
 
   /** The stream's name ("primary"): its key, unless the metadata names it. */
@@ -61,9 +105,20 @@ export class BlueskyEventStream extends Container {
     return this.descriptor.configuration ?? {};
   }
 
-  /** Read the stream's data: the table's columns plus the external arrays. */
+  /** Read the stream's data: the table's columns plus the external arrays, from either layout. */
   async read(options: StreamReadOptions = {}): Promise<StreamData> {
     const wanted = options.variables ? new Set(["time", ...options.variables]) : undefined;
+    if ((await this.layout(options)) === "databroker") {
+      const data = await super.lookup(["data"], options);
+      const timestamps = await super.lookup(["timestamps"], options).catch((err: unknown) => {
+        if (isTiledError(err, "not-found")) return null;
+        throw err;
+      });
+      if (!(data instanceof Container)) throw new TiledError("invalid-response", `/${data.path.join("/")} is not a container.`, { url: data.uri });
+      const { known, ...result } = await readDatabrokerStream(data, timestamps instanceof Container ? timestamps : null, wanted, options);
+      this.#checkVariables(options.variables, new Set(known));
+      return result;
+    }
     const result: StreamData = { table: null, columns: {}, arrays: {} };
     const known = new Set<string>();
     for await (const [key, child] of this.items(options)) {
@@ -84,12 +139,28 @@ export class BlueskyEventStream extends Container {
         result.arrays[key] = await child.read(options);
       }
     }
-    if (options.variables) {
-      const missing = options.variables.filter((v) => !known.has(v));
-      if (missing.length) throw badInput(`Stream ${this.streamName} has no variable${missing.length > 1 ? "s" : ""} ${missing.join(", ")}; it has ${[...known].filter((k) => k !== "seq_num" && !k.startsWith("ts_")).join(", ")}.`);
-    }
+    this.#checkVariables(options.variables, known);
     return result;
   }
+
+  #checkVariables(variables: readonly string[] | undefined, known: ReadonlySet<string>): void {
+    if (!variables) return;
+    const missing = variables.filter((v) => !known.has(v));
+    if (missing.length) throw badInput(`Stream ${this.streamName} has no variable${missing.length > 1 ? "s" : ""} ${missing.join(", ")}; it has ${[...known].filter((k) => k !== "seq_num" && !k.startsWith("ts_")).join(", ")}.`);
+  }
+
+  /** A data key's array by name on either layout: databroker keeps it under `data/`. */
+  protected override async lookup(keys: readonly string[], options: RequestOptions = {}): Promise<BaseClient> {
+    try {
+      return await super.lookup(keys, options);
+    } catch (err) {
+      if (!isTiledError(err, "not-found") || keys[0] === "data") throw err;
+      if ((await this.layout(options)) !== "databroker") throw err;
+      return super.lookup(["data", ...keys], options);
+    }
+  }
 }
+
+export type { StreamData };
 
 registerSpecClient("BlueskyEventStream", BlueskyEventStream);

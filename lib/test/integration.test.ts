@@ -1,6 +1,7 @@
-// Integration tests against the live replica server at TILED_URL (default http://127.0.0.1:8000).
+// Integration tests against the live replicas: the SQL one at TILED_URL (default
+// http://127.0.0.1:8000) and the legacy databroker one at TILED_LEGACY_URL (default :8001).
 // They FAIL, not skip, when no server answers. With TILED_SNAPSHOTS=record they also record the
-// responses into data-snapshots/ for replay.test.ts.
+// responses into data-snapshots/sql and data-snapshots/legacy for replay.test.ts.
 import { caught } from "./caught";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fromUri } from "../client/from-uri";
@@ -9,41 +10,52 @@ import { CatalogOfBlueskyRuns } from "../client/catalog";
 import { TiledError } from "../errors";
 import { Key } from "../queries";
 import { requestsTiled } from "../requests";
-import { DEFAULT_BASE_URL } from "../transport";
+import { replicas } from "./replicas";
 import * as s from "./scenarios";
 
-const BASE_URL = (process.env.TILED_URL || DEFAULT_BASE_URL).replace(/\/+$/, "");
+const [SQL, LEGACY] = replicas();
+const BASE_URL = SQL.url;
 let root: Container;
 
 beforeAll(async () => {
-  try {
-    const response = await fetch(`${BASE_URL}/api/v1/`, { signal: AbortSignal.timeout(5_000) });
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  } catch (err) {
-    throw new Error(
-      `No tiled server answers at ${BASE_URL} (${(err as Error).message}). The integration tests need the replica: ` +
-        "run `bin/replica start` (after `bash scripts/setup.sh`), or set TILED_URL to a running replica.",
-    );
-  }
+  await SQL.requireServer();
   root = await fromUri(BASE_URL);
 });
 
-
-describe("the demo's questions, against the live replica", () => {
+// The same client calls on both layouts: TiledWriter's SQL catalog and databroker's MongoAdapter.
+describe.each([SQL, LEGACY])("the demo's questions, against the live $name replica", (replica) => {
+  let client: Container;
+  beforeAll(async () => {
+    await replica.requireServer();
+    client = await fromUri(replica.url);
+  });
   it("time range, plan name and full-text searches give the demo's figures", async () => {
-    s.expectDemoFigures(await s.demoSearches(root));
+    s.expectDemoFigures(await s.demoSearches(client));
   });
   it("a run's start and stop, its streams, the stream's descriptor, and tree()", async () => {
-    s.expectRunDetails(await s.runDetails(root));
+    s.expectRunDetails(await s.runDetails(client));
   });
   it("reads area-detector frames (what the 2022 server could not)", async () => {
-    s.expectImageFrame(await s.imageFrame(root));
+    s.expectImageFrame(await s.imageFrame(client));
   });
+});
+
+describe("SQL replica only", () => {
   it("loose matches: like, fulltext, regex on the client", async () => {
     s.expectLooseMatches(await s.looseMatches(root));
   });
   it("the hand-built request path (requestsTiled)", async () => {
     s.expectHandBuilt(await s.handBuilt(BASE_URL));
+  });
+});
+
+describe("legacy (databroker) replica only", () => {
+  beforeAll(() => LEGACY.requireServer());
+  it("the demo's 2022 requests, verbatim, print the demo's figures", async () => {
+    s.expectHandBuilt2022(await s.handBuilt2022(LEGACY.url));
+  });
+  it("server-side regex and Bluesky queries; unsupported queries refused, never dropped", async () => {
+    s.expectDatabrokerQueries(await s.databrokerQueries(await fromUri(LEGACY.url)));
   });
 });
 

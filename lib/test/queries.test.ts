@@ -119,3 +119,30 @@ describe("loose matches", () => {
     expect(() => regexMatches(md, Regex("start.plan_name", "(a)\\1"))).toThrow(/not valid RE2 syntax/);
   });
 });
+
+describe("Bluesky queries sent to a server that runs them (databroker), in the forms it accepts", () => {
+  it("time_range: epoch numbers and the zone always (dates give 422, no zone a 500)", () => {
+    const q = TimeRange({ since: "2022-05-01", until: "2022-11-01", timezone: "US/Central" });
+    expect(queriesToParams([q])).toEqual([
+      ["filter[time_range][condition][since]", "1651381200"],
+      ["filter[time_range][condition][until]", "1667278800"],
+      ["filter[time_range][condition][timezone]", "US/Central"],
+    ]);
+    expect(queriesToParams([TimeRange({ until: 5, timezone: "UTC" })])).toEqual([
+      ["filter[time_range][condition][until]", "5"],
+      ["filter[time_range][condition][timezone]", "UTC"],
+    ]);
+  });
+  it("scan_id: a comma list and duplicates (a JSON list, or no duplicates, is a 500)", () => {
+    expect(queriesToParams([ScanID(1960, 2035)])).toEqual([
+      ["filter[scan_id][condition][scan_ids]", "1960,2035"],
+      ["filter[scan_id][condition][duplicates]", "latest"],
+    ]);
+    expect(queriesToParams([ScanIDRange(1, 10), PartialUID("ae762f9c", "a1233634")])).toEqual([
+      ["filter[scan_id_range][condition][start_id]", "1"],
+      ["filter[scan_id_range][condition][end_id]", "10"],
+      ["filter[scan_id_range][condition][duplicates]", "latest"],
+      ["filter[partial_uid][condition][partial_uids]", "ae762f9c,a1233634"],
+    ]);
+  });
+});

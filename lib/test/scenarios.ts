@@ -5,11 +5,12 @@
  * (shared/reference/replica-facts.md).
  */
 import { expect } from "vitest";
-import { TimeRange } from "../bluesky-queries";
+import { ScanID, TimeRange } from "../bluesky-queries";
 import type { Container } from "../client/container";
 import type { BlueskyRun } from "../client/run";
 import { toNumbers } from "../dtype";
 import { FullText, Key, Like, Regex } from "../queries";
+import { caught } from "./caught";
 import { requestsTiled, searchSuffix } from "../requests";
 import { summary } from "../summary";
 import type { RunSummary } from "../summary";
@@ -115,7 +116,7 @@ export function expectImageFrame(r: Awaited<ReturnType<typeof imageFrame>>): voi
   expect(r.sum).toBeGreaterThan(0);
 }
 
-/** Loose matches on the live SQL catalog: like (case-insensitive), fulltext (quoting), regex (client side). */
+/** Loose matches on the SQL catalog: like (case-insensitive), fulltext (quoting), regex (client side). */
 export async function looseMatches(root: Container) {
   const bdp = await root.get("bdp2022", { kind: "container" });
   const likeLower = await bdp.search(Like("start.plan_name", "push%")).count();
@@ -156,4 +157,71 @@ export function expectHandBuilt(r: Awaited<ReturnType<typeof handBuilt>>): void 
   expect(r.onPage).toBe(300);
   expect(r.hasNext).toBe(true);
   expect(r.streamSpecs).toContain("BlueskyEventStream");
+}
+
+/** The demo's three 2022 requests, verbatim (bare keys, time_range, page[limit]=0, sort=time), as a databroker server answers them. */
+export async function handBuilt2022(baseUrl: string, options: Omit<TransportOptions, "baseUrl"> = {}) {
+  const { hostname, port } = new URL(baseUrl);
+  const get = (suffix: string) => requestsTiled(hostname, "bdp2022", { ...options, port: Number(port || 80), suffix });
+  const summarize = (page: Awaited<ReturnType<typeof get>>) => {
+    const summaries = page.data.map((d) => (d.attributes.metadata ?? {}).summary as RunSummary);
+    return { count: page.data.length, first: summaries[0], last: summaries[summaries.length - 1] };
+  };
+  const since = isotimeToTimestamp("2022-05-01", ZONE);
+  const until = isotimeToTimestamp("2022-11-01", ZONE);
+  const timeRange = await get(
+    `?page[limit]=0&filter[time_range][condition][since]=${since}&filter[time_range][condition][until]=${until}` +
+      `&filter[time_range][condition][timezone]=${ZONE}&sort=time`,
+  );
+  const plan = await get('?page[limit]=0&filter[eq][condition][key]=plan_name&filter[eq][condition][value]="push_images"&sort=time');
+  const m9 = await get("?page[limit]=0&filter[fulltext][condition][text]=M9&sort=time");
+  return { timeRange: summarize(timeRange), pushImages: summarize(plan), fulltextM9: summarize(m9) };
+}
+
+export function expectHandBuilt2022(r: Awaited<ReturnType<typeof handBuilt2022>>): void {
+  expect(r.timeRange.count).toBe(397);
+  expect(r.timeRange.first).toMatchObject({ datetime: "2022-05-03T08:37:21.510276", scan_id: 1596, plan_name: "take_image" });
+  expect(r.timeRange.last).toMatchObject({ datetime: "2022-09-08T13:54:25.178280", scan_id: 1960, plan_name: "push_images" });
+  expect(r.pushImages.count).toBe(125);
+  expect(r.pushImages.first).toMatchObject({ datetime: "2022-07-15T23:14:54.974411", scan_id: 1, plan_name: "push_images" });
+  expect(r.pushImages.last.uid).toBe(LAST_PUSH_UID);
+  expect(r.fulltextM9.count).toBe(75);
+  expect(r.fulltextM9.first).toMatchObject({ datetime: "2022-11-11T01:34:27.938719", scan_id: 1961, plan_name: "m9_push_images" });
+  expect(r.fulltextM9.last).toMatchObject({ uid: LAST_M9_UID, scan_id: 2035 });
+}
+
+/** Queries a databroker catalog runs itself (regex, Bluesky queries) and the ones it refuses. */
+export async function databrokerQueries(root: Container) {
+  const bdp = await root.get("bdp2022", { kind: "catalog" });
+  const push = bdp.search(Key("plan_name").eq("push_images"));
+  return {
+    layout: bdp.layout,
+    regex: await push.search(Regex("start.plan_name", "^push_images$")).count(),
+    regexInsensitive: await bdp.search(Regex("start.plan_name", "^PUSH_IMAGES$", false)).count(),
+    scanIds: (await bdp.search(ScanID(1960, 2035)).values({ kind: "run" }).toArray()).map((r) => r.start.scan_id).sort(),
+    lastByScanId: (await bdp.scanId(1960)).uid,
+    partialUid: (await bdp.partialUid(LAST_M9_UID.slice(0, 8))).uid,
+    newestFirst: (await bdp.sort("-start.time").keys().first()),
+    newest: await bdp.keys().last(),
+    like: await caught(bdp.search(Like("start.plan_name", "push%")).count()),
+    // Refused when the query is added to the search, before any request.
+    stopKey: await caught((async () => bdp.search(Key("stop.exit_status").eq("success")).count())()),
+    twoSortKeys: await caught(bdp.sort("start.plan_name", "-start.time").keys().first()),
+  };
+}
+
+export function expectDatabrokerQueries(r: Awaited<ReturnType<typeof databrokerQueries>>): void {
+  expect(r.layout).toBe("databroker");
+  expect(r.regex).toBe(125);
+  expect(r.regexInsensitive).toBe(125);
+  expect(r.scanIds).toEqual([1960, 2035]);
+  expect(r.lastByScanId).toBe(LAST_PUSH_UID);
+  expect(r.partialUid).toBe(LAST_M9_UID);
+  expect(r.newestFirst).toBe(r.newest);
+  // The server registers like but this node does not implement it: a 400, never a silent drop.
+  expect(r.like).toMatchObject({ code: "unsupported-query", status: 400 });
+  // databroker searches the start document only: a stop key would silently match nothing.
+  expect(r.stopKey.code).toBe("unsupported-query");
+  // databroker answers 500 to two sort keys: refused before sending.
+  expect(r.twoSortKeys.code).toBe("bad-input");
 }

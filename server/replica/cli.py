@@ -2,8 +2,9 @@
 
     bin/replica generate [--force] [--catalog NAME ...]
     bin/replica ensure
-    bin/replica start [--port N]
-    bin/replica stop | status | url
+    bin/replica start [--layout sql|mongo] [--port N]
+    bin/replica stop [--layout sql|mongo] | status | url [--layout sql|mongo]
+    bin/replica live [--plan uascan|saxs] [--seconds S] [--events N] [--rate HZ] [--url URL]
 """
 
 from __future__ import annotations
@@ -31,15 +32,26 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("ensure", help="generate only what is missing or out of date")
     start = commands.add_parser("start", help="ensure, then start the server in the background")
     start.add_argument("--port", type=int, default=None,
-                       help=f"port on {config.HOST} (default $REPLICA_PORT or {config.DEFAULT_PORT})")
-    commands.add_parser("stop", help="stop the server that `start` started")
+                       help=f"port on {config.HOST} (default $REPLICA_PORT or {config.DEFAULT_PORT}; "
+                            f"--layout mongo: $REPLICA_LEGACY_PORT or {config.LEGACY_DEFAULT_PORT})")
+    stop = commands.add_parser("stop", help="stop the server that `start` started")
     commands.add_parser("status", help="server and catalog state, as JSON")
-    commands.add_parser("url", help="print the running server's URL")
+    url = commands.add_parser("url", help="print the running server's URL")
+    for sub in (start, stop, url):
+        # sql: tiled's SQL catalog (the default). mongo: the legacy replica, databroker's MongoDB
+        # layout on mongomock (replica/legacy/), a second server with its own port and state.
+        sub.add_argument("--layout", choices=config.LAYOUTS, default="sql",
+                         help="which replica server: sql (default) or mongo (legacy databroker layout)")
+    # Options are parsed by replica.live itself (bin/replica live --help).
+    commands.add_parser("live", help="write a run into /live as it happens (see bin/replica live --help)",
+                        add_help=False)
     return parser
 
 
 def main(argv=None) -> int:
-    args = _parser().parse_args(argv)
+    args, rest = _parser().parse_known_args(argv)
+    if rest and args.command != "live":
+        _parser().parse_args(argv)  # the usual "unrecognized arguments" error
     try:
         if args.command == "generate":
             from .generator import generate
@@ -54,22 +66,32 @@ def main(argv=None) -> int:
             from . import service
 
             # Progress goes to stderr so that stdout is the URL alone: `url=$(bin/replica start)`.
-            url = service.start(args.port, log=lambda msg: print(msg, file=sys.stderr))
+            url = service.start(args.port, log=lambda msg: print(msg, file=sys.stderr),
+                                layout=args.layout)
             print(url)
         elif args.command == "stop":
             from . import service
 
-            service.stop()
+            service.stop(layout=args.layout)
         elif args.command == "status":
             from . import service
 
             print(json.dumps(service.status(), indent=2))
+        elif args.command == "live":
+            from . import live
+
+            return live.main(rest)
         elif args.command == "url":
             from . import service
 
-            state = service.running()
+            state = service.running(args.layout)
             if not state:
-                raise ReplicaError("the replica server is not running; start it with `bin/replica start`")
+                raise ReplicaError(
+                    "the replica server is not running; start it with `bin/replica start`"
+                    if args.layout == "sql" else
+                    "the legacy (mongo layout) replica server is not running; "
+                    "start it with `bin/replica start --layout mongo`"
+                )
             print(state["url"])
     except ReplicaError as err:
         print(f"replica: {err}", file=sys.stderr)

@@ -27,6 +27,10 @@ CATALOG_NAMES = ("bdp2022", "20idb_usaxs")
 CATALOG_SPEC = {"name": "CatalogOfBlueskyRuns", "version": "3.0"}
 
 DEFAULT_PORT = 8000  # the 2022 demo's port
+# The server layouts: "sql" (tiled's SQL catalog, the default) and "mongo" (the legacy replica:
+# databroker's MongoDB layout on mongomock, replica/legacy/), each with its own port and state.
+LAYOUTS = ("sql", "mongo")
+LEGACY_DEFAULT_PORT = 8001
 HOST = "127.0.0.1"  # never bind to other interfaces: the server holds a write key
 
 
@@ -159,6 +163,7 @@ def serve_config_yaml(catalogs=CATALOG_NAMES) -> str:
             args["writable_storage"] = [
                 "${REPLICA_DATABASE_URI}" if s == pg else s for s in args["writable_storage"]
             ]
+    add_live(cfg)  # after the PostgreSQL rewrite: /live stays SQLite in every layout
     return yaml.safe_dump(cfg, sort_keys=False)
 
 
@@ -193,3 +198,67 @@ def api_key() -> str:
     with os.fdopen(fd, "w") as f:
         f.write(key + "\n")
     return key
+
+
+# --- live runs (bin/replica live) ---------------------------------------------------------------
+# A third catalog node, /live, takes runs written while they happen, so the demo catalogs (whose
+# run counts are acceptance figures) never change. It is added to the served config only, not to
+# tiled_config(): the generator's source hash covers tiled_config, and a live catalog must not
+# make `ensure` regenerate the demo catalogs.
+
+LIVE_CATALOG = "live"
+
+STREAMING_CACHE_ENV = "REPLICA_STREAMING_CACHE"
+
+
+def streaming_cache_uri() -> str:
+    """`memory` (the default: one server process), or the redis:// URI in $REPLICA_STREAMING_CACHE."""
+    uri = os.environ.get(STREAMING_CACHE_ENV, "").strip() or "memory"
+    if uri != "memory" and not uri.startswith(("redis://", "rediss://")):
+        raise ReplicaError(
+            f"{STREAMING_CACHE_ENV} must be `memory` or a redis://host:port/db URI "
+            f"(got scheme {uri.split(':', 1)[0]!r})"
+        )
+    return uri
+
+
+def streaming_cache_config() -> dict:
+    """tiled's `streaming_cache` section: websocket subscriptions (/api/v1/stream/single/...) need it.
+
+    The memory cache keeps at most 1000 messages for the whole server (tiled 0.2.20 hard-codes
+    the size and its config schema refuses `maxsize`), so replay (`start=N`) of long runs loses
+    the oldest messages; Redis keeps every message for `data_ttl` seconds. A Redis URI may hold a
+    password, so the YAML refers to the environment variable, which the server inherits.
+    """
+    uri = streaming_cache_uri()
+    return {"uri": uri if uri == "memory" else "${" + STREAMING_CACHE_ENV + "}", "data_ttl": 3600}
+
+
+def live_tree() -> dict:
+    """The /live catalog: always SQLite under catalogs/live, created empty on first start."""
+    directory = catalog_dir(LIVE_CATALOG)
+    (directory / "data").mkdir(parents=True, exist_ok=True)
+    (detectors_dir() / LIVE_CATALOG).mkdir(parents=True, exist_ok=True)
+    return {
+        "path": f"/{LIVE_CATALOG}",
+        "tree": "catalog",
+        "args": {
+            "uri": f"sqlite:///{directory / 'catalog.db'}",
+            "init_if_not_exists": True,
+            "writable_storage": [f"file://localhost{directory / 'data'}", f"sqlite:///{directory / 'tabular.db'}"],
+            "readable_storage": [str(detectors_dir())],
+            "mount_node": LIVE_CATALOG,
+            "specs": [dict(CATALOG_SPEC)],  # a copy: the YAML dump would otherwise use an &anchor
+        },
+    }
+
+
+def add_live(cfg: dict) -> dict:
+    """Add the /live catalog and the streaming cache to a server config (in place)."""
+    cfg["trees"].append(live_tree())
+    cfg["streaming_cache"] = streaming_cache_config()
+    # The mount node /live is created in the fresh database at startup; the demo catalogs'
+    # nodes exist already, so this changes nothing for them.
+    cfg["create_mount_nodes_if_not_exist"] = True
+    return cfg
+

@@ -1,12 +1,15 @@
-"""Start, stop and inspect the replica's tiled server (one per var/replica).
+"""Start, stop and inspect the replica's tiled servers (one of each layout per var/replica).
 
     from replica import service
     url = service.start(port=8000)   # returns once GET /api/v1/ answers
     service.stop()
+    url = service.start(layout="mongo")   # the legacy replica (replica/legacy/), port 8001
+    service.stop(layout="mongo")
 
 The server is tiled's own app, built from var/replica/config.yml and run by uvicorn in a
 background process (see serve_app.py). Its PID and port are recorded in var/replica/server.json;
-`stop` ends only that PID, and only if it is still our server.
+`stop` ends only that PID, and only if it is still our server. The legacy server ("mongo" layout)
+has its own files: legacy-config.yml, legacy-server.json, legacy-server.log.
 """
 
 from __future__ import annotations
@@ -27,41 +30,62 @@ from .config import ReplicaError
 
 START_TIMEOUT = 90.0  # seconds; tiled imports and opens both catalogs in a few seconds
 
-
-def state_path() -> Path:
-    return config.var_dir() / "server.json"
-
-
-def log_path() -> Path:
-    return config.var_dir() / "server.log"
+# layout -> (state file, log file, config file, port variable) under var/replica
+_LAYOUT_FILES = {
+    "sql": ("server.json", "server.log", "config.yml", "REPLICA_PORT"),
+    "mongo": ("legacy-server.json", "legacy-server.log", "legacy-config.yml", "REPLICA_LEGACY_PORT"),
+}
 
 
-def config_path() -> Path:
-    return config.var_dir() / "config.yml"
+def check_layout(layout: str) -> str:
+    if layout not in _LAYOUT_FILES:
+        raise ReplicaError(f"unknown layout {layout!r}: one of {', '.join(config.LAYOUTS)}")
+    return layout
 
 
-def default_port() -> int:
-    raw = os.environ.get("REPLICA_PORT", "").strip()
+def _what(layout: str) -> str:
+    return "the replica server" if layout == "sql" else "the legacy (mongo layout) replica server"
+
+
+def _flag(layout: str) -> str:
+    return "" if layout == "sql" else f" --layout {layout}"
+
+
+def state_path(layout: str = "sql") -> Path:
+    return config.var_dir() / _LAYOUT_FILES[check_layout(layout)][0]
+
+
+def log_path(layout: str = "sql") -> Path:
+    return config.var_dir() / _LAYOUT_FILES[check_layout(layout)][1]
+
+
+def config_path(layout: str = "sql") -> Path:
+    return config.var_dir() / _LAYOUT_FILES[check_layout(layout)][2]
+
+
+def default_port(layout: str = "sql") -> int:
+    variable = _LAYOUT_FILES[check_layout(layout)][3]
+    raw = os.environ.get(variable, "").strip()
     if not raw:
-        return config.DEFAULT_PORT
+        return config.DEFAULT_PORT if layout == "sql" else config.LEGACY_DEFAULT_PORT
     try:
         return int(raw)
     except ValueError:
-        raise ReplicaError(f"REPLICA_PORT must be a port number, got {raw!r}") from None
+        raise ReplicaError(f"{variable} must be a port number, got {raw!r}") from None
 
 
 def url_for(port: int) -> str:
     return f"http://{config.HOST}:{port}"
 
 
-def _read_state() -> dict | None:
+def _read_state(layout: str = "sql") -> dict | None:
     try:
-        return json.loads(state_path().read_text())
+        return json.loads(state_path(layout).read_text())
     except (OSError, ValueError):
         return None
 
 
-def _pid_is_ours(state: dict) -> bool:
+def _pid_is_ours(state: dict, layout: str = "sql") -> bool:
     """True if the recorded PID is alive and is still the server we started (not a reused PID)."""
     pid = state.get("pid")
     if not pid:
@@ -70,7 +94,7 @@ def _pid_is_ours(state: dict) -> bool:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return False
-    return b"replica.serve_app" in cmdline and str(config_path()).encode() in cmdline
+    return b"replica.serve_app" in cmdline and str(config_path(layout)).encode() in cmdline
 
 
 def answers(url: str, timeout: float = 2.0) -> bool:
@@ -102,46 +126,80 @@ def served_catalogs() -> list[str]:
     return names
 
 
-def running() -> dict | None:
-    state = _read_state()
-    if state and _pid_is_ours(state):
+def running(layout: str = "sql") -> dict | None:
+    state = _read_state(layout)
+    if state and _pid_is_ours(state, layout):
         return state
     return None
 
 
-def start(port: int | None = None, log=print) -> str:
-    port = default_port() if port is None else port
-    current = running()
+def _refuse_generation_under_sql_server() -> None:
+    """The legacy server needs current catalogs (their documents files come from generation);
+    generating them would rewrite the files a running SQL server serves."""
+    from .generator import is_current
+
+    stale = [n for n in config.CATALOG_NAMES if not is_current(n)]
+    sql = running("sql")
+    if stale and sql:
+        raise ReplicaError(
+            f"catalog(s) {', '.join(stale)} must be generated first (missing, or made by other generator "
+            f"sources), but the SQL replica server is running from {config.var_dir()} (pid {sql['pid']}) "
+            "and generation rewrites the files it serves; nothing was changed. Stop it with "
+            "`bin/replica stop`, run `bin/replica start --layout mongo` (it generates), then `bin/replica start`"
+        )
+
+
+def start(port: int | None = None, log=print, layout: str = "sql") -> str:
+    check_layout(layout)
+    port = default_port(layout) if port is None else port
+    current = running(layout)
     if current:
         if current["port"] == port:
             log(f"already running (pid {current['pid']})")
             return current["url"]
         raise ReplicaError(
-            f"the replica server is already running on port {current['port']} (pid {current['pid']}); "
-            f"run `bin/replica stop` first to move it to port {port}"
+            f"{_what(layout)} is already running on port {current['port']} (pid {current['pid']}); "
+            f"run `bin/replica stop{_flag(layout)}` first to move it to port {port}"
         )
     if port_taken(port):
         raise ReplicaError(
             f"port {port} on {config.HOST} is already in use by another program; "
-            f"choose another with `bin/replica start --port N` or REPLICA_PORT=N"
+            f"choose another with `bin/replica start{_flag(layout)} --port N` or "
+            f"{_LAYOUT_FILES[layout][3]}=N"
         )
 
     from .generator import ensure
 
+    if layout == "mongo":
+        import importlib.util
+
+        missing = [m for m in ("databroker", "mongomock", "suitcase.mongo_normalized", "area_detector_handlers")
+                   if importlib.util.find_spec(m.split(".")[0]) is None]
+        if missing:
+            raise ReplicaError(f"Python packages missing from .venv ({' '.join(missing)}); "
+                               "run `bash scripts/setup.sh`")
+        _refuse_generation_under_sql_server()
     ensure(log=log)
 
     api_key = config.api_key()
-    config.write_serve_config(served_catalogs())
     env = dict(os.environ)
+    if layout == "sql":
+        config.write_serve_config(served_catalogs())
+    else:
+        from . import legacy
+
+        legacy.write_serve_config(legacy.served_catalogs())
+        # databroker's summary.datetime is the server process's local time: the 2022 server's.
+        env["TZ"] = legacy.TIME_ZONE
     # The key reaches the server only through its environment ($REPLICA_SERVER_API_KEY in
     # config.yml): never on a command line (visible in ps) nor in a file other than api-key.
     env["REPLICA_SERVER_API_KEY"] = api_key
     env["PYTHONPATH"] = os.pathsep.join(
         [str(config.ROOT / "server")] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
     )
-    with open(log_path(), "ab") as logfile:
+    with open(log_path(layout), "ab") as logfile:
         process = subprocess.Popen(
-            [sys.executable, "-m", "replica.serve_app", str(config_path()), "--port", str(port)],
+            [sys.executable, "-m", "replica.serve_app", str(config_path(layout)), "--port", str(port)],
             stdin=subprocess.DEVNULL,
             stdout=logfile,
             stderr=subprocess.STDOUT,
@@ -151,43 +209,48 @@ def start(port: int | None = None, log=print) -> str:
         )
     url = url_for(port)
     state = {"pid": process.pid, "port": port, "url": url, "started": time.time()}
-    state_path().write_text(json.dumps(state) + "\n")
+    if layout != "sql":
+        state["layout"] = layout
+    state_path(layout).write_text(json.dumps(state) + "\n")
 
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            state_path().unlink(missing_ok=True)
-            tail = log_path().read_text(errors="replace").strip().splitlines()[-5:]
+            state_path(layout).unlink(missing_ok=True)
+            tail = log_path(layout).read_text(errors="replace").strip().splitlines()[-5:]
             raise ReplicaError(
                 f"the tiled server exited with status {process.returncode} while starting; "
-                f"see {log_path()} (last line: {tail[-1] if tail else 'empty log'})"
+                f"see {log_path(layout)} (last line: {tail[-1] if tail else 'empty log'})"
             )
         if answers(url, timeout=1.0):
+            if layout != "sql":
+                state["ready_seconds"] = round(time.time() - state["started"], 1)
+                state_path(layout).write_text(json.dumps(state) + "\n")
             return url
         time.sleep(0.25)
     process.terminate()
-    state_path().unlink(missing_ok=True)
-    raise ReplicaError(f"the tiled server did not answer within {START_TIMEOUT:.0f} s; see {log_path()}")
+    state_path(layout).unlink(missing_ok=True)
+    raise ReplicaError(f"the tiled server did not answer within {START_TIMEOUT:.0f} s; see {log_path(layout)}")
 
 
-def stop(log=print) -> bool:
-    state = _read_state()
+def stop(log=print, layout: str = "sql") -> bool:
+    state = _read_state(layout)
     if not state:
         log("not running")
         return False
-    if not _pid_is_ours(state):
+    if not _pid_is_ours(state, layout):
         # The recorded process is gone (or its PID now belongs to something else): never kill it.
-        state_path().unlink(missing_ok=True)
+        state_path(layout).unlink(missing_ok=True)
         log("not running (removed a stale record)")
         return False
     pid = state["pid"]
     os.kill(pid, signal.SIGTERM)
     deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and _pid_is_ours(state):
+    while time.monotonic() < deadline and _pid_is_ours(state, layout):
         time.sleep(0.1)
-    if _pid_is_ours(state):
+    if _pid_is_ours(state, layout):
         os.kill(pid, signal.SIGKILL)
-    state_path().unlink(missing_ok=True)
+    state_path(layout).unlink(missing_ok=True)
     log(f"stopped (pid {pid})")
     return True
 
@@ -204,6 +267,7 @@ def status() -> dict:
             if stamp
             else None
         )
+    legacy = running("mongo")
     return {
         "running": bool(state),
         "url": state["url"] if state else None,
@@ -212,4 +276,13 @@ def status() -> dict:
         "backend": config.backend(),
         "var": str(config.var_dir()),
         "catalogs": catalogs,
+        # The legacy replica (`bin/replica start --layout mongo`): databroker's MongoDB layout.
+        "legacy": {
+            "layout": "mongo",
+            "running": bool(legacy),
+            "url": legacy["url"] if legacy else None,
+            "pid": legacy["pid"] if legacy else None,
+            "answers": answers(legacy["url"]) if legacy else False,
+            "ready_seconds": legacy.get("ready_seconds") if legacy else None,
+        },
     }

@@ -125,3 +125,76 @@ def pytest_unconfigure(config):
     cluster = getattr(config, "_replica_postgres", None)
     if cluster:
         cluster.stop()
+
+
+# --- the legacy replica (databroker's MongoDB layout on mongomock): test_legacy.py ----------------
+
+LEGACY_READY_SECONDS: list[float] = []  # start-up to ready of each legacy server the tests started
+
+
+def launch_legacy_server(var_dir: Path, port: int, catalogs=None) -> subprocess.Popen:
+    """Start the legacy server on `port` for the replica in `var_dir`, the way
+    `bin/replica start --layout mongo` does (key through the environment, TZ=America/Chicago).
+    `catalogs`: the names to serve (default: every generated one)."""
+    env = dict(os.environ, REPLICA_VAR=str(var_dir))
+    env["PYTHONPATH"] = str(ROOT / "server")
+    names = "None" if catalogs is None else repr(list(catalogs))
+    code = (
+        "from replica import config, legacy; "
+        f"names = {names}; "
+        "legacy.write_serve_config(legacy.served_catalogs() if names is None else names); "
+        "print(config.api_key())"
+    )
+    key = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                         capture_output=True, text=True).stdout.strip()
+    env["REPLICA_SERVER_API_KEY"] = key
+    env["TZ"] = "America/Chicago"
+    log = open(var_dir / "test-legacy-server.log", "wb")
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "replica.serve_app", str(var_dir / "legacy-config.yml"), "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=var_dir,
+    )
+    deadline = started + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the legacy server exited with {process.returncode}; see {log.name}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/", timeout=1).status_code == 200:
+                process.ready_seconds = time.monotonic() - started
+                return process
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    process.terminate()
+    raise RuntimeError(f"the legacy server did not answer on port {port} within 90 s")
+
+
+@pytest.fixture(scope="session")
+def legacy_url(replica_ready):
+    """The legacy server over the generated catalogs (their documents.jsonl.gz), on a free port."""
+    port = free_port()
+    process = launch_legacy_server(replica_ready, port)
+    LEGACY_READY_SECONDS.append(process.ready_seconds)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop_server(process)
+
+
+@pytest.fixture(scope="session")
+def legacy_http(legacy_url):
+    # A new connection per request: after a 500 the server drops the kept-alive connection, and
+    # the next request on it would fail with "connection reset" (the quirk tests ask for 500s).
+    limits = httpx.Limits(max_keepalive_connections=0)
+    with httpx.Client(base_url=f"{legacy_url}/api/v1", timeout=120, limits=limits) as client:
+        yield client
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    if LEGACY_READY_SECONDS:
+        terminalreporter.write_line(
+            f"legacy replica (mongo layout, both catalogs): start-up to ready in "
+            f"{LEGACY_READY_SECONDS[0]:.1f} s (os.cpu_count()={os.cpu_count()}, "
+            f"load average {os.getloadavg()[0]:.1f})"
+        )

@@ -62,6 +62,11 @@ def check_names(names) -> list[str]:
     return list(dict.fromkeys(names)) or list(CATALOG_NAMES)
 
 
+def documents_path(name: str) -> Path:
+    """Every document of the catalog, in order, one JSON line each (see common.DocumentLog)."""
+    return config.catalog_dir(name) / "documents.jsonl.gz"
+
+
 def read_stamp(name: str) -> dict | None:
     try:
         return json.loads(config.stamp_path(name).read_text())
@@ -80,6 +85,7 @@ def is_current(name: str) -> bool:
         stamp
         and stamp.get("sources") == sources_hash()
         and stamp.get("database") == _database_location()
+        and documents_path(name).exists()
     )
 
 
@@ -185,7 +191,7 @@ def _delete_postgres_node(name: str) -> None:
 
 def _build_one(name: str, api_key: str, sources: str) -> dict:
     """Worker process: write every run of one catalog, then stamp it complete."""
-    from .common import CatalogWriter
+    from .common import CatalogWriter, DocumentLog
 
     started = time.monotonic()
     module = _modules()[name]
@@ -196,16 +202,20 @@ def _build_one(name: str, api_key: str, sources: str) -> dict:
         _init_database(uris["catalog"])
     detectors = config.detectors_dir() / name
     counts: dict[str, int] = {}
-    with CatalogWriter(name, api_key) as out:
+    # Every document also goes, in order, to documents.jsonl.gz: the legacy (MongoDB layout)
+    # server loads the same runs from it. Nothing the SQL catalog stores changes.
+    with CatalogWriter(name, api_key) as out, DocumentLog(documents_path(name)) as log:
         for plan, documents, options in module.runs(detectors):
-            out.write(documents, **options)
+            out.write(log.tee(documents), **options)
             counts[plan] = counts.get(plan, 0) + 1
+        log.commit()
     stamp = {
         "catalog": name,
         "sources": sources,
         "database": _database_location(),
         "runs": sum(counts.values()),
         "plans": counts,
+        "documents": log.count,
         "seconds": round(time.monotonic() - started, 1),
         "generated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
@@ -237,6 +247,13 @@ def generate(names, *, force: bool = False, log=print) -> list[dict]:
         raise ReplicaError(
             f"the replica server is running from {config.var_dir()} (pid {server['pid']}); "
             "stop it first with `bin/replica stop`"
+        )
+    legacy = running("mongo")
+    if legacy:
+        # The legacy server holds the detector HDF5 files open: rewriting one truncates it.
+        raise ReplicaError(
+            f"the legacy (mongo layout) replica server is running from {config.var_dir()} "
+            f"(pid {legacy['pid']}); stop it first with `bin/replica stop --layout mongo`"
         )
     api_key = config.api_key()
     sources = sources_hash()

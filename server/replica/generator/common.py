@@ -9,6 +9,7 @@ and detector frames in real HDF5 files.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import random
 import uuid
 import warnings
@@ -150,6 +151,59 @@ def _context_on_uvloop(Context, app, api_key):
         return Context.from_app(app, api_key=api_key)
     finally:
         starlette.testclient.TestClient.__init__ = original
+
+
+class DocumentLog:
+    """Every document of a catalog, in the order it was written: `documents.jsonl.gz`.
+
+    One JSON line `{"name": ..., "doc": ...}` per document, as composed (serialised before
+    TiledWriter sees it). The legacy (databroker MongoDB layout) server loads the catalog from
+    this file. Written to a temporary file and renamed into place only by `commit()`, so a
+    partial file never takes the final name.
+
+        with DocumentLog(path) as log:
+            out.write(log.tee(documents))
+            log.commit()
+    """
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.tmp = self.path.with_name(self.path.name + ".tmp")
+        self.count = 0
+
+    def __enter__(self):
+        import gzip
+
+        import orjson
+
+        self._dumps = orjson.dumps
+        self._option = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_APPEND_NEWLINE
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # mtime=0: no generation time in the file. Level 1: the events compress well
+        # enough, and generation stays fast.
+        self._raw = open(self.tmp, "wb")
+        self._file = gzip.GzipFile(filename="", mode="wb", fileobj=self._raw, compresslevel=1, mtime=0)
+        return self
+
+    def tee(self, documents):
+        """Yield the (name, doc) pairs unchanged, after logging each one."""
+        write, dumps, option = self._file.write, self._dumps, self._option
+        for name, doc in documents:
+            write(dumps({"name": name, "doc": doc}, option=option))
+            self.count += 1
+            yield name, doc
+
+    def commit(self) -> None:
+        self._file.close()
+        self._raw.close()
+        os.replace(self.tmp, self.path)
+
+    def __exit__(self, *exc):
+        if not self._file.closed:
+            self._file.close()
+        if not self._raw.closed:
+            self._raw.close()
+        self.tmp.unlink(missing_ok=True)
 
 
 class CatalogWriter:

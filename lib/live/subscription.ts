@@ -1,0 +1,388 @@
+/**
+ * live/subscription.ts — one node's live updates as an async iterator: in order, exactly once,
+ * across reconnects.
+ *
+ * Like tiled's Python `tiled/client/stream.py` `Subscription`: it connects to
+ * `/api/v1/stream/single/{path}` (msgpack envelope by default, API key in the `Authorization`
+ * header because tiled ignores `?api_key=` on websockets), keeps its own position, and after an
+ * abnormal close (1006, 1011, 1012 "Live subscription lost", a server restart) reconnects with
+ * `start=<next expected>` a bounded number of times. What Python's client does not do: a gap in
+ * `sequence` is first waited for briefly, then replayed by reconnecting with `start`, and only
+ * reported (as a `gap` event) when the server's cache no longer holds it; duplicates are dropped;
+ * a counter that began again (server restart) is reported as `reset`. Close 1000 ("Producer ended
+ * stream") ends the iteration; an `AbortSignal` or `break` closes the socket.
+ *
+ * @example
+ * import { subscribe } from "./lib/live/subscription";
+ * const sub = subscribe("live/<uid>/primary/internal", { start: 1, signal: AbortSignal.timeout(60_000) });
+ * for await (const ev of sub) if (ev.kind === "update") console.log(ev.message.type, ev.message.sequence);
+ * console.log((await sub.schema).type, sub.stats);   // "table-schema", { reconnects, duplicates, … }
+ */
+import { TiledError, checkPathSegments } from "../errors";
+import { DEFAULT_BASE_URL, checkApiKey, normalizeBaseUrl } from "../transport";
+import { decodeFrame } from "./envelope";
+import type { Envelope } from "./envelope";
+import { isSchemaMessage } from "./schemas";
+import type { SchemaMessage, UpdateMessage } from "./schemas";
+import { Channel } from "./channel";
+import { SequenceTracker } from "./sequence";
+import { wsFactory } from "./socket";
+import type { LiveSocket, SocketFactory } from "./socket";
+
+export interface ReconnectPolicy {
+  /** Consecutive failed connections tolerated before giving up (default 5). */
+  attempts: number;
+  /** Wait before the first retry, doubled each time (default 200 ms). */
+  initialDelayMs: number;
+  /** Longest wait between retries (default 5 s). */
+  maxDelayMs: number;
+}
+
+export interface SubscribeOptions {
+  /** Server root. Default: env TILED_URL, else http://127.0.0.1:8000. */
+  baseUrl?: string;
+  /** Sent as `Authorization: Apikey …`. Default: env TILED_API_KEY; none = anonymous. */
+  apiKey?: string;
+  /** Default "msgpack" (binary payloads, decoded here); "json" makes the server convert them. */
+  envelope?: Envelope;
+  /**
+   * Replay from this sequence (what the server's cache still holds), then go live. Default: live
+   * only. Use 1 for a node created moments ago, so nothing between its creation and this
+   * subscription is lost.
+   */
+  start?: number;
+  signal?: AbortSignal;
+  reconnect?: Partial<ReconnectPolicy>;
+  /** Largest frame accepted (default 256 MiB: a frame of an array-data patch can be large). */
+  maxPayload?: number;
+  /** How long an out-of-order update waits for the missing ones before they are replayed (default 250 ms). */
+  gapGraceMs?: number;
+  /** Client ping interval, to notice a silent dead peer (default 20 s, as uvicorn's own; 0 = off). */
+  heartbeatMs?: number;
+  /** For tests: open sockets some other way (e.g. replay recorded frames). */
+  socket?: SocketFactory;
+}
+
+/** What the iterator yields. */
+export type LiveEvent =
+  | { kind: "update"; message: UpdateMessage }
+  /** Sequences `from`..`to` were announced but neither arrived nor could be replayed (evicted from the server's cache). */
+  | { kind: "gap"; from: number; to: number }
+  /** The node's counter began again (the server restarted): updates after this restart from `sequence`. */
+  | { kind: "reset"; sequence: number };
+
+export interface SubscriptionStats {
+  connections: number;
+  reconnects: number;
+  duplicates: number;
+  /** Gaps filled by a replay (start=N) or by late arrivals. */
+  gapsRecovered: number;
+  /** Gaps reported as `gap` events. */
+  gapsLost: number;
+  /** The close code and reason that ended the subscription. */
+  closeCode?: number;
+  closeReason?: string;
+}
+
+export const DEFAULT_RECONNECT: ReconnectPolicy = { attempts: 5, initialDelayMs: 200, maxDelayMs: 5_000 };
+
+/** The websocket URL of a node's stream. Path segments are checked like every other key. */
+export function streamUrl(baseUrl: string, path: string, envelope: Envelope, start?: number): string {
+  const segments = path.split("/").filter((s) => s !== "");
+  checkPathSegments(segments);
+  const base = normalizeBaseUrl(baseUrl).replace(/^http(s?):/i, "ws$1:");
+  const query = new URLSearchParams({ envelope_format: envelope });
+  if (start !== undefined) query.set("start", String(start));
+  return `${base}/api/v1/stream/single/${segments.map(encodeURIComponent).join("/")}?${query}`;
+}
+
+/** Close codes after which reconnecting cannot help. */
+const FATAL_CLOSE: Record<number, string> = {
+  1008: "policy violation",
+  1009: "a message was larger than maxPayload",
+  4001: "the server expected an auth message",
+  4003: "authentication failed",
+};
+
+/** One node's subscription. Iterate it once; `close()` (or break, or the signal) stops it. */
+export class Subscription implements AsyncIterable<LiveEvent> {
+  readonly path: string;
+  readonly stats: SubscriptionStats = { connections: 0, reconnects: 0, duplicates: 0, gapsRecovered: 0, gapsLost: 0 };
+  /** The schema message of the first connection (resolves once connected). */
+  readonly schema: Promise<SchemaMessage>;
+
+  readonly #baseUrl: string;
+  readonly #envelope: Envelope;
+  readonly #headers: Record<string, string>;
+  readonly #secrets: string[];
+  readonly #policy: ReconnectPolicy;
+  readonly #gapGraceMs: number;
+  readonly #maxPayload: number;
+  readonly #heartbeatMs: number;
+  readonly #factory: SocketFactory;
+  readonly #signal: AbortSignal | undefined;
+  readonly #initialStart: number | undefined;
+  readonly #seq: SequenceTracker;
+  readonly #channel = new Channel<LiveEvent>();
+  /** Updates that arrived ahead of a missing sequence, by sequence. */
+  readonly #pending = new Map<number, UpdateMessage>();
+  #socket: LiveSocket | undefined;
+  /** Bumped on every connect, so events of an abandoned socket are ignored. */
+  #generation = 0;
+  #failures = 0;
+  #gapTimer: NodeJS.Timeout | undefined;
+  /** The `next` a replay was already tried for: a gap that survives its replay is lost. */
+  #replayedFor: number | undefined;
+  #started = false;
+  #resolveSchema!: (schema: SchemaMessage) => void;
+  #rejectSchema!: (err: unknown) => void;
+  #schemaSettled = false;
+  readonly #onAbort = () => this.#finish(new TiledError("aborted", `The live subscription to ${this.path} was aborted.`));
+
+  constructor(path: string, options: SubscribeOptions = {}) {
+    this.path = path.replace(/^\/+|\/+$/g, "");
+    this.#baseUrl = normalizeBaseUrl(options.baseUrl ?? process.env.TILED_URL ?? DEFAULT_BASE_URL);
+    this.#envelope = options.envelope ?? "msgpack";
+    if (this.#envelope !== "msgpack" && this.#envelope !== "json") throw new TiledError("bad-input", `envelope must be "msgpack" or "json", not ${JSON.stringify(this.#envelope)}.`);
+    if (options.start !== undefined && (!Number.isSafeInteger(options.start) || options.start < 0)) {
+      throw new TiledError("bad-input", `start ${String(options.start)} must be a whole number >= 0 (1 replays from the first update).`);
+    }
+    const key = options.apiKey ?? (process.env.TILED_API_KEY || undefined);
+    this.#headers = key === undefined ? {} : { Authorization: `Apikey ${checkApiKey(key)}` };
+    this.#secrets = key === undefined ? [] : [key];
+    this.#policy = { ...DEFAULT_RECONNECT, ...options.reconnect };
+    this.#gapGraceMs = options.gapGraceMs ?? 250;
+    this.#maxPayload = options.maxPayload ?? 256 * 1024 * 1024;
+    this.#heartbeatMs = options.heartbeatMs ?? 20_000;
+    this.#factory = options.socket ?? wsFactory;
+    this.#signal = options.signal;
+    this.#initialStart = options.start;
+    this.#seq = new SequenceTracker(options.start);
+    streamUrl(this.#baseUrl, this.path, this.#envelope); // refuse bad paths now, not at the first next()
+    this.schema = new Promise<SchemaMessage>((resolve, reject) => {
+      this.#resolveSchema = resolve;
+      this.#rejectSchema = reject;
+    });
+    this.schema.catch(() => undefined); // the iterator reports the error; an unawaited schema must not crash the process
+  }
+
+  /** The sequence of the last update delivered (0 before any). */
+  get lastSequence(): number {
+    return this.#seq.last;
+  }
+
+  /** Connects now (iterating connects too): lets a caller open several subscriptions at once. */
+  start(): this {
+    if (this.#started) return this;
+    this.#started = true;
+    if (this.#signal?.aborted) {
+      this.#onAbort();
+      return this;
+    }
+    this.#signal?.addEventListener("abort", this.#onAbort, { once: true });
+    this.#connect();
+    return this;
+  }
+
+  /** Stop: closes the socket; the iteration ends normally. */
+  close(): void {
+    this.#finish();
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<LiveEvent> {
+    this.start();
+    return {
+      next: () => this.#channel.next(),
+      return: async () => {
+        this.#finish();
+        return { value: undefined, done: true };
+      },
+    };
+  }
+
+  #connect(): void {
+    const generation = ++this.#generation;
+    const start = this.#seq.next ?? this.#initialStart;
+    const url = streamUrl(this.#baseUrl, this.path, this.#envelope, start);
+    this.stats.connections++;
+    this.#seq.reconnected();
+    const mine = () => generation === this.#generation && !this.#channel.done;
+    this.#socket = this.#factory(
+      url,
+      { headers: this.#headers, maxPayload: this.#maxPayload, heartbeatMs: this.#heartbeatMs, secrets: this.#secrets },
+      {
+        onMessage: (frame) => {
+          if (mine()) this.#onFrame(frame, url);
+        },
+        onClose: (code, reason) => {
+          if (mine()) this.#onClose(code, reason);
+        },
+        onFailure: (error) => {
+          if (mine()) this.#onFailure(error);
+        },
+      },
+    );
+  }
+
+  #onFrame(frame: Uint8Array | string, url: string): void {
+    let message;
+    try {
+      message = decodeFrame(frame, this.#envelope, url);
+    } catch (err) {
+      this.#finish(err);
+      return;
+    }
+    if (isSchemaMessage(message)) {
+      this.#failures = 0; // a working connection: the reconnect budget is for consecutive failures
+      if (!this.#schemaSettled) {
+        this.#schemaSettled = true;
+        this.#resolveSchema(message);
+      }
+      return;
+    }
+    this.#onUpdate(message);
+  }
+
+  #onUpdate(message: UpdateMessage): void {
+    const s = message.sequence;
+    switch (this.#seq.classify(s)) {
+      case "next":
+        this.#deliver(message);
+        this.#drainPending();
+        return;
+      case "duplicate":
+        this.stats.duplicates++;
+        return;
+      case "reset":
+        this.#pending.clear();
+        this.#seq.reset();
+        this.#channel.push({ kind: "reset", sequence: s });
+        this.#deliver(message);
+        return;
+      case "gap":
+        if (this.#pending.has(s)) this.stats.duplicates++;
+        else this.#pending.set(s, message);
+        this.#armGapTimer();
+        return;
+    }
+  }
+
+  #deliver(message: UpdateMessage): void {
+    this.#seq.accept(message.sequence);
+    this.#channel.push({ kind: "update", message });
+  }
+
+  /** Deliver buffered updates that are now in order; stop the gap timer once nothing is missing. */
+  #drainPending(): void {
+    for (;;) {
+      const next = this.#seq.next;
+      if (next === undefined) return;
+      for (const s of [...this.#pending.keys()]) if (s < next) this.#pending.delete(s);
+      const m = this.#pending.get(next);
+      if (m === undefined) break;
+      this.#pending.delete(next);
+      this.#deliver(m);
+    }
+    if (this.#pending.size === 0 && this.#gapTimer) {
+      clearTimeout(this.#gapTimer);
+      this.#gapTimer = undefined;
+      this.stats.gapsRecovered++;
+      this.#replayedFor = undefined;
+    }
+  }
+
+  #armGapTimer(): void {
+    if (this.#gapTimer) return;
+    this.#gapTimer = setTimeout(() => {
+      this.#gapTimer = undefined;
+      if (this.#pending.size === 0 || this.#channel.done) return;
+      const next = this.#seq.next;
+      if (next !== undefined && this.#replayedFor !== next) {
+        // Ask the server to replay from the first missing sequence: it holds recent messages.
+        this.#replayedFor = next;
+        this.stats.reconnects++;
+        this.#socket?.close(1000, "resync");
+        this.#connect();
+        this.#armGapTimer();
+      } else {
+        this.#declareGap();
+      }
+    }, this.#gapGraceMs);
+  }
+
+  /** The missing sequences are gone from the server: report them and carry on from the next held one. */
+  #declareGap(): void {
+    if (this.#pending.size === 0) return;
+    const first = Math.min(...this.#pending.keys());
+    const [from, to] = this.#seq.missing(first);
+    this.stats.gapsLost++;
+    this.#channel.push({ kind: "gap", from, to });
+    this.#seq.accept(first - 1);
+    this.#replayedFor = undefined;
+    this.#drainPending();
+    if (this.#pending.size > 0) this.#armGapTimer();
+  }
+
+  #onClose(code: number, reason: string): void {
+    this.#socket = undefined;
+    if (code === 1000 && reason !== "resync") {
+      // "Producer ended stream": the node is finished. Whatever is still missing will not come.
+      while (this.#pending.size > 0) this.#declareGap();
+      this.stats.closeCode = code;
+      this.stats.closeReason = reason;
+      this.#finish();
+      return;
+    }
+    if (code in FATAL_CLOSE) {
+      const tooLarge = code === 1009;
+      this.#finish(
+        new TiledError(tooLarge ? "too-large" : "http", `The live subscription to ${this.path} was closed with ${code} (${reason || FATAL_CLOSE[code]}).`, {
+          status: code === 4003 ? 401 : undefined,
+        }),
+      );
+      return;
+    }
+    this.#retry(new TiledError("unreachable", `The live subscription to ${this.path} was closed with ${code}${reason ? ` (${reason})` : ""}.`));
+  }
+
+  #onFailure(error: TiledError): void {
+    this.#socket = undefined;
+    // A refused handshake (404, 401, 500 …) repeats the same way: only a connection that could
+    // not be made (server restarting) or a gateway's 502-504 is worth retrying.
+    const retriable = error.code === "unreachable" || (error.status !== undefined && [502, 503, 504].includes(error.status));
+    if (retriable) this.#retry(error);
+    else this.#finish(error);
+  }
+
+  #retry(error: TiledError): void {
+    this.#failures++;
+    if (this.#failures > this.#policy.attempts) {
+      this.#finish(new TiledError(error.code, `${error.message} Gave up after ${this.#policy.attempts} reconnection attempts.`, { url: error.url, status: error.status, cause: error }));
+      return;
+    }
+    this.stats.reconnects++;
+    const delay = Math.min(this.#policy.maxDelayMs, this.#policy.initialDelayMs * 2 ** (this.#failures - 1));
+    const timer = setTimeout(() => {
+      if (!this.#channel.done) this.#connect();
+    }, delay);
+  }
+
+  #finish(error?: unknown): void {
+    if (this.#channel.done) return;
+    this.#generation++;
+    if (this.#gapTimer) clearTimeout(this.#gapTimer);
+    this.#signal?.removeEventListener("abort", this.#onAbort);
+    this.#socket?.close(1000, "client closed");
+    this.#socket = undefined;
+    if (!this.#schemaSettled) {
+      this.#schemaSettled = true;
+      this.#rejectSchema(error ?? new TiledError("aborted", `The live subscription to ${this.path} ended before it connected.`));
+    }
+    this.#channel.end(error);
+  }
+}
+
+/** Subscribe to one node's updates (not connected until iterated or `start()`ed). */
+export function subscribe(path: string, options: SubscribeOptions = {}): Subscription {
+  return new Subscription(path, options);
+}

@@ -1,0 +1,63 @@
+/**
+ * live/table.ts — a stream table's rows as they are appended (one table-data message per event
+ * with TiledWriter's `batch_size=1`).
+ *
+ * Each update is decoded into an Arrow Table (msgpack: the Arrow IPC bytes as sent; json: built
+ * from the columns). The rows are the server's, published *before* it stores them: a `read()`
+ * over HTTP may not have them yet (and SQLite answers 500 "database is locked" to reads that
+ * overlap an append), so read the whole table only after the run's stop document.
+ *
+ * @example
+ * import { subscribeTable } from "./lib/live/table";
+ * const rows = subscribeTable("live/<uid>/primary/internal", { start: 1 });
+ * for await (const ev of rows) if (ev.kind === "rows") console.log(ev.sequence, ev.table.numRows, ev.table.getChild("seq_num")?.get(0));
+ * console.log((await rows.arrowSchema).fields.map((f) => f.name));
+ */
+import type { Schema, Table } from "apache-arrow";
+import { TiledError } from "../errors";
+import { schemaOf, tableOf } from "./envelope";
+import { Subscription } from "./subscription";
+import type { LiveEvent, SubscribeOptions } from "./subscription";
+
+export type TableEvent =
+  | { kind: "rows"; sequence: number; table: Table; partition: number | null; timestamp?: string }
+  | Exclude<LiveEvent, { kind: "update" }>;
+
+export class TableSubscription implements AsyncIterable<TableEvent> {
+  readonly subscription: Subscription;
+  /** The table's Arrow schema, from the connection's table-schema message. */
+  readonly arrowSchema: Promise<Schema>;
+
+  constructor(path: string, options: SubscribeOptions = {}) {
+    this.subscription = new Subscription(path, options);
+    this.arrowSchema = this.subscription.schema.then((s) => {
+      if (s.type !== "table-schema") throw new TiledError("bad-input", `${path} is not a table (its stream sends ${s.type}).`);
+      return schemaOf(s);
+    });
+    this.arrowSchema.catch(() => undefined);
+  }
+
+  start(): this {
+    this.subscription.start();
+    return this;
+  }
+
+  close(): void {
+    this.subscription.close();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<TableEvent> {
+    for await (const ev of this.subscription) {
+      if (ev.kind !== "update") yield ev;
+      else if (ev.message.type === "table-data") {
+        const m = ev.message;
+        yield { kind: "rows", sequence: m.sequence, table: tableOf(m), partition: m.partition ?? null, timestamp: m.timestamp };
+      }
+    }
+  }
+}
+
+/** Subscribe to a table node's appended rows. */
+export function subscribeTable(path: string, options: SubscribeOptions = {}): TableSubscription {
+  return new TableSubscription(path, options);
+}
