@@ -8,10 +8,11 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 log() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
 
-# --- Debian packages: chromium (HTML checks), postgresql (the PostgreSQL test) ------------------
+# --- Debian packages: chromium (HTML checks), postgresql (the PostgreSQL test), redis-server ----
 need_apt=()
 command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 [ -x /usr/lib/postgresql/15/bin/postgres ] || ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || need_apt+=(postgresql)
+command -v redis-server >/dev/null 2>&1 || need_apt+=(redis-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     log "apt-get install ${need_apt[*]}"

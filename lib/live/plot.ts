@@ -14,7 +14,10 @@
  * back: a placeholder without the plotly type (an empty `text/html` box of the figure's height, so
  * nothing below moves), then the figure, whose MIME type differs from the placeholder's and so
  * gets a fresh plotly renderer. nbclient and other frontends just apply both; the figure comes
- * last, so a saved notebook holds only the figure (no plotly.js: the renderer supplies it).
+ * last, so a saved notebook holds only the figure (no plotly.js: the renderer supplies it). The
+ * cost: the browser may paint a frame between the two messages (they arrive a few ms apart), a
+ * one-frame blink on about a third of the redraws (scripts/check_jupyterlab.mjs counts them:
+ * the plot was missing from 2-3 % of the frames of notebook 05's run).
  *
  * tslab's public `display` has no update, so this sends through the kernel's display writer
  * (`tslab/dist/jupyter`'s `lastWriteDisplayData(message, update)`), captured when the plot is
