@@ -13,7 +13,7 @@ Cases:
   (c) listing every run under runs/ with start.plan_name == "scan", page by page
               (items: key + metadata, and keys only)         lib | python (| curl, same pages)
   (d) peak RSS of each lib process against the bytes it read, and of idle node processes
-  (e) live    a run written by `bin/replica live` (TiledWriter, batch_size=1, >= 1000 events) into a
+  (live)    a run written by `bin/replica live` (TiledWriter, batch_size=1, >= 1000 events) into a
               replica-style /live catalog with a memory streaming cache; the lib (lib/live) and tiled's
               Python subscription follow it at the same time: latency from the event's table-append
               request to the subscriber having the row (median, p99), rows/s live and replayed
@@ -23,7 +23,7 @@ untimed pass), with the library's concurrency, writing to /dev/null. It runs twi
 differ: with the library's own request headers, and with none (`identity`, curl's default),
 which is the limit the server sets.
 
-Usage: python bench/bench.py [--reps N] [--cases a,b,c,e] [--live-events N]
+Usage: python bench/bench.py [--reps N] [--cases a,b,c,live] [--live-events N]
 """
 from __future__ import annotations
 
@@ -389,7 +389,7 @@ def time_list_case(clients: Clients, name: str, lib_args: list[str], py_args: li
 
 
 class LiveServer:
-    """A replica-style tiled server for case (e): only the /live catalog (server/replica/config.py's
+    """A replica-style tiled server for case (live): only the /live catalog (server/replica/config.py's
     live_tree), a memory streaming cache, a write key; under var/bench/live, wiped each run."""
 
     def __init__(self) -> None:
@@ -471,10 +471,10 @@ def live_latencies(timing: Path, recv: Path) -> dict:
 
 
 def time_live_case(reps: int, events: int) -> dict:
-    """Case (e): per repetition one run of `events` events, followed by both clients at once."""
+    """Case (live): per repetition one run of `events` events, followed by both clients at once."""
     server = LiveServer()
     samples: dict[str, list[dict]] = {"lib": [], "python": []}
-    say(f"[bench] (e) live: starting a /live server on {server.url} (memory streaming cache)")
+    say(f"[bench] (live) live: starting a /live server on {server.url} (memory streaming cache)")
     server.start()
     try:
         node_env = {k: v for k, v in os.environ.items() if not k.startswith("TILED_")}
@@ -495,7 +495,7 @@ def time_live_case(reps: int, events: int) -> dict:
                     raise RuntimeError("a live subscriber did not get ready; see var/bench/logs/drivers.log")
                 time.sleep(0.2)
             timing = RUN_DIR / f"{tag}-timing.jsonl"
-            say(f"[bench] (e) rep {rep + 1}/{reps}: writing {events} events as fast as the server takes them")
+            say(f"[bench] (live) rep {rep + 1}/{reps}: writing {events} events as fast as the server takes them")
             subprocess.run([PYTHON, "-m", "replica", "live", "--url", server.url, "--plan", "uascan", "--events", str(events),
                             "--rate", "0", "--timing-out", str(timing)], env=server.env, check=True, stdout=subprocess.DEVNULL)
             for who, proc in procs.items():
@@ -512,7 +512,7 @@ def time_live_case(reps: int, events: int) -> dict:
 
 def live_report(R, case: dict, targets: list) -> None:
     R("")
-    R(f"Live updates (e): {case['events']} events per run, written by bin/replica live (TiledWriter, batch_size=1) into a memory streaming cache;")
+    R(f"Live updates (live): {case['events']} events per run, written by bin/replica live (TiledWriter, batch_size=1) into a memory streaming cache;")
     R("  latency = the subscriber having the row (after decoding) minus the start of the event's table-append request (same host clock).")
     R("  The server publishes each row while handling that request, before storing it: 'before return' counts rows received before the request returned.")
     R("  rows/s live is bounded by the writer (~20 events/s here); replay rows/s is the subscriber reading a finished table from start=1 (what the")
@@ -532,9 +532,9 @@ def live_report(R, case: dict, targets: list) -> None:
     R.table(["client", "latency median ms", "p99 ms", "received", "dups", "in order", "before return", "rows/s live", "replayed rows",
              "replay rows/s", "replay CPU s", "n"], rows)
     lib, py = case["summary"]["lib"], case["summary"]["python"]
-    targets.append(("(e) lib live latency lower than Python's (median and p99)", lib["median_ms"] < py["median_ms"] and lib["p99_ms"] < py["p99_ms"],
+    targets.append(("(live) lib live latency lower than Python's (median and p99)", lib["median_ms"] < py["median_ms"] and lib["p99_ms"] < py["p99_ms"],
                     f"median {lib['median_ms']:.1f} vs {py['median_ms']:.1f} ms, p99 {lib['p99_ms']:.1f} vs {py['p99_ms']:.1f} ms"))
-    targets.append(("(e) lib sustained rows/s higher than Python's (replay of a finished table)", lib["replay_rows_per_s"] > py["replay_rows_per_s"],
+    targets.append(("(live) lib sustained rows/s higher than Python's (replay of a finished table)", lib["replay_rows_per_s"] > py["replay_rows_per_s"],
                     f"{lib['replay_rows_per_s']:.0f} vs {py['replay_rows_per_s']:.0f} rows/s (live: {lib['rows_per_s']:.1f} vs {py['rows_per_s']:.1f}, writer-bound)"))
 
 
@@ -872,8 +872,8 @@ def report(results: dict, reps: int, manifest: dict, info: dict, vers: dict, gen
         R("Peak memory (d): maxRSS of each lib process (median over the repetitions)")
         R.table(["process", "peak RSS", "bytes read", "peak / bytes", "for comparison"], mem_rows)
 
-    if "e" in results:
-        live_report(R, results["e"], targets)
+    if "live" in results:
+        live_report(R, results["live"], targets)
     R("")
     R("Targets")
     for name, ok, detail in targets:
@@ -894,9 +894,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=5, help="repetitions per client and case (default 5)")
     parser.add_argument("--diag-reps", type=int, default=3, help="repetitions of the node diagnostics (default 3)")
-    parser.add_argument("--cases", default="a,b,c,e", help="comma-separated subset of a,b,c,e (default all)")
-    parser.add_argument("--live-events", type=int, default=1000, help="events per live run in case (e) (default 1000)")
-    parser.add_argument("--live-reps", type=int, default=1, help="live runs in case (e) (default 1: a run of 1000 events takes about a minute)")
+    parser.add_argument("--cases", default="a,b,c,live", help="comma-separated subset of a,b,c,live (default all)")
+    parser.add_argument("--live-events", type=int, default=1000, help="events per live run in case (live) (default 1000)")
+    parser.add_argument("--live-reps", type=int, default=1, help="live runs in case (live) (default 1: a run of 1000 events takes about a minute)")
     parser.add_argument("--report-only", metavar="RESULTS_JSON", help="print the report of a saved run (var/bench/results/*.json) again")
     args = parser.parse_args()
     cases = set(args.cases.split(","))
@@ -906,8 +906,8 @@ def main() -> int:
         report(saved["results"], saved["reps"], m, saved["machine"], saved["versions"], m.get("timings", {}))
         return 0
 
-    only_live = cases <= {"e"}
-    # Case (e) writes its own runs: it needs neither the generated data nor the catalog server.
+    only_live = cases <= {"live"}
+    # Case (live) writes its own runs: it needs neither the generated data nor the catalog server.
     manifest = {} if only_live else json.loads((BENCH / "manifest.json").read_text())
     for d in (RUN_DIR, LOG_DIR, RESULTS):
         d.mkdir(parents=True, exist_ok=True)
@@ -950,8 +950,8 @@ def main() -> int:
                 got = results[key]["samples"]["lib"][0]["count"]
                 if got != m["runs"]["expected_matches"]:
                     say(f"[bench] WARNING: the lib listed {got} runs, expected {m['runs']['expected_matches']}")
-        if "e" in cases:
-            results["e"] = time_live_case(args.live_reps, args.live_events)
+        if "live" in cases:
+            results["live"] = time_live_case(args.live_reps, args.live_events)
         if not only_live:
             results["memory"] = {"node_idle": clients.node_idle(), "lib_idle": clients.lib(["--case", "idle"])}
         info["loadavg_at_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
