@@ -29,5 +29,5 @@ cat <<MSG
 [main] done in $(( $(date +%s) - started )) s.
   Open the site:         site/index.html  (works offline; e.g. xdg-open site/index.html)
   Notebooks in JupyterLab: bash scripts/lab.sh
-  The replica server is still running at $TILED_URL; stop it with: bin/replica stop
+  The replica servers are still running at $TILED_URL and $TILED_LEGACY_URL; stop them with: bin/replica stop; bin/replica stop --layout mongo
 MSG
