@@ -28,13 +28,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def launch_server(var_dir: Path, port: int, env_extra: dict | None = None) -> subprocess.Popen:
-    """Start tiled on `port` for the replica in `var_dir`, the way `bin/replica start` does."""
+def launch_server(var_dir: Path, port: int, env_extra: dict | None = None, *,
+                  catalogs: list[str] | None = None, ready_path: str = "/api/v1/") -> subprocess.Popen:
+    """Start tiled on `port` for the replica in `var_dir`, the way `bin/replica start` does.
+
+    `catalogs` overrides the generated catalogs served (`[]`: only /live, nothing to generate);
+    the server counts as up once `ready_path` answers 200."""
     env = dict(os.environ, REPLICA_VAR=str(var_dir), **(env_extra or {}))
     env["PYTHONPATH"] = str(ROOT / "server")
+    served = "service.served_catalogs()" if catalogs is None else repr(list(catalogs))
     code = (
         "from replica import config, service; "
-        "config.write_serve_config(service.served_catalogs()); "
+        f"config.write_serve_config({served}); "
         "print(config.api_key())"
     )
     key = subprocess.run([sys.executable, "-c", code], env=env, check=True,
@@ -50,13 +55,13 @@ def launch_server(var_dir: Path, port: int, env_extra: dict | None = None) -> su
         if process.poll() is not None:
             raise RuntimeError(f"tiled exited with {process.returncode}; see {log.name}")
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}{ready_path}", timeout=1).status_code == 200:
                 return process
         except httpx.TransportError:
             pass
         time.sleep(0.25)
     process.terminate()
-    raise RuntimeError(f"tiled did not answer on port {port} within 90 s")
+    raise RuntimeError(f"tiled did not answer {ready_path} on port {port} within 90 s")
 
 
 def stop_server(process: subprocess.Popen) -> None:

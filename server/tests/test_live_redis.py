@@ -22,15 +22,13 @@ import os
 import secrets
 import shutil
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
-from conftest import ROOT, free_port, stop_server
+from conftest import ROOT, free_port, launch_server, stop_server
 
 EVENTS = 40
 RATE = 20.0  # events per second: the run lasts about 2 s
@@ -67,34 +65,14 @@ def redis_port(tmp_path):
 
 
 def launch_live_only(var_dir: Path, port: int, env_extra: dict) -> tuple[subprocess.Popen, dict]:
-    """conftest.launch_server, serving only /live: config.write_serve_config([]) has no demo
-    catalogs (so none is generated), and add_live() adds /live and the streaming cache."""
-    env = dict(os.environ, REPLICA_VAR=str(var_dir), **env_extra)
-    env["PYTHONPATH"] = str(ROOT / "server")
-    env.pop("REPLICA_DATABASE_URI", None)  # /live is SQLite in every layout; keep the test local
-    code = ("from replica import config; path = config.write_serve_config([]); "
-            "print(path.read_text())")
-    served = subprocess.run([sys.executable, "-c", code], env=env, check=True,
-                            capture_output=True, text=True).stdout
+    """conftest.launch_server, serving only /live: no demo catalogs (so none is generated), and
+    /live with the streaming cache that REPLICA_STREAMING_CACHE names."""
+    process = launch_server(var_dir, port, env_extra, catalogs=[], ready_path="/api/v1/metadata/live")
+    served = (var_dir / "config.yml").read_text()
     assert "path: /live" in served and "${REPLICA_STREAMING_CACHE}" in served, served
+    env = dict(os.environ, REPLICA_VAR=str(var_dir), PYTHONPATH=str(ROOT / "server"), **env_extra)
     env["REPLICA_SERVER_API_KEY"] = env["TILED_API_KEY"]
-    log = open(var_dir / "test-server.log", "wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "replica.serve_app", str(var_dir / "config.yml"), "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=var_dir,
-    )
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"tiled exited with {process.returncode}; see {log.name}")
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/metadata/live", timeout=1).status_code == 200:
-                return process, env
-        except httpx.TransportError:
-            pass
-        time.sleep(0.25)
-    stop_server(process)
-    raise RuntimeError(f"tiled did not serve /live on port {port} within 90 s")
+    return process, env
 
 
 @pytest.fixture
