@@ -92,27 +92,6 @@ def _uascan_point(i: int, num: int, md: dict, rng: random.Random, slope: float):
             "upd_gain": 10 ** (4 + gain), "upd_reqrange": gain}
 
 
-def _uascan_keys() -> dict:
-    from .generator.usaxs import SCALER
-
-    readbacks = {"m_stage_r": "9idcLAX:aero:c0:m1", "a_stage_r": "9idcLAX:aero:c0:m2",
-                 "a_stage_x": "9idcLAX:m58:c1:m2", "s_stage_y": "9idcLAX:m58:c2:m2",
-                 "d_stage_x": "9idcLAX:m58:c1:m6"}
-    scalers = {"seconds": ".T", "I0_USAXS": ".S2", "I00_USAXS": ".S3", "PD_USAXS": ".S4",
-               "TR diode": ".S5", "I000": ".S6"}
-    keys = {k: {"source": f"PV:{pv}.RBV", "dtype": "number", "dtype_numpy": "<f8", "shape": [],
-                "units": "deg" if k.endswith("_r") else "mm", "precision": 6, "object_name": k}
-            for k, pv in readbacks.items()}
-    keys.update({k: {"source": f"PV:{SCALER}{ch}", "dtype": "number", "dtype_numpy": "<f8", "shape": [],
-                     "units": "s" if k == "seconds" else "counts", "object_name": "scaler0"}
-                 for k, ch in scalers.items()})
-    keys["upd_gain"] = {"source": "PV:9idcLAX:fem01:seq01:gain", "dtype": "integer", "dtype_numpy": "<i8",
-                        "shape": [], "object_name": "upd_controls"}
-    keys["upd_reqrange"] = {"source": "PV:9idcLAX:pd01:seq01:reqrange", "dtype": "integer", "dtype_numpy": "<i8",
-                            "shape": [], "object_name": "upd_controls"}
-    return keys
-
-
 def run_live(plan: str, events: int, rate: float, url: str, api_key: str, *, stop: bool = True,
              timing_out: str | None = None, out=_say) -> dict:
     """Write one run; returns the final summary (also printed through `out`)."""
@@ -124,7 +103,7 @@ def run_live(plan: str, events: int, rate: float, url: str, api_key: str, *, sto
     from tiled.client import from_uri
 
     from .generator.common import Ids
-    from .generator.usaxs import ESAFS, PILATUS, apsbss, emit_baseline, pilatus_frame, start_metadata
+    from .generator.usaxs import ESAFS, PILATUS, apsbss, emit_baseline, pilatus_frame, start_metadata, uascan_data_keys
 
     appends: dict[int, tuple[float, float]] = {}
     if timing_out:
@@ -167,7 +146,7 @@ def run_live(plan: str, events: int, rate: float, url: str, api_key: str, *, sto
 
     frame_path = None
     if plan == "uascan":
-        data_keys = _uascan_keys()
+        data_keys = uascan_data_keys()
         hints = {"scaler0": {"fields": ["PD_USAXS"]}}
         slope = rng.uniform(3.3, 4.0)
     else:

@@ -490,6 +490,27 @@ def tune(ids, rng, t0, scan_id, pid, esaf, plan, exit_status):
     yield finish(run, ids, rng, t_end, exit_status)
 
 
+def uascan_data_keys() -> dict:
+    """The primary data keys of a step-scanned USAXS run (uascan): stage readbacks, scaler
+    channels and the photodiode amplifier's gain. `bin/replica live` writes its uascans with them too."""
+    readbacks = {"m_stage_r": "9idcLAX:aero:c0:m1", "a_stage_r": "9idcLAX:aero:c0:m2",
+                 "a_stage_x": "9idcLAX:m58:c1:m2", "s_stage_y": "9idcLAX:m58:c2:m2",
+                 "d_stage_x": "9idcLAX:m58:c1:m6"}
+    scalers = {"seconds": ".T", "I0_USAXS": ".S2", "I00_USAXS": ".S3", "PD_USAXS": ".S4",
+               "TR diode": ".S5", "I000": ".S6"}
+    data_keys = {k: {"source": f"PV:{pv}.RBV", "dtype": "number", "dtype_numpy": "<f8", "shape": [],
+                     "units": "deg" if k.endswith("_r") else "mm", "precision": 6, "object_name": k}
+                 for k, pv in readbacks.items()}
+    data_keys.update({k: {"source": f"PV:{SCALER}{ch}", "dtype": "number", "dtype_numpy": "<f8",
+                          "shape": [], "units": "s" if k == "seconds" else "counts",
+                          "object_name": "scaler0"} for k, ch in scalers.items()})
+    data_keys["upd_gain"] = {"source": "PV:9idcLAX:fem01:seq01:gain", "dtype": "integer",
+                             "dtype_numpy": "<i8", "shape": [], "object_name": "upd_controls"}
+    data_keys["upd_reqrange"] = {"source": "PV:9idcLAX:pd01:seq01:reqrange", "dtype": "integer",
+                                 "dtype_numpy": "<i8", "shape": [], "object_name": "upd_controls"}
+    return data_keys
+
+
 def uascan(ids, rng, t0, scan_id, pid, esaf, title, data_dir, exit_status):
     num = rng.randint(100, 200)
     center_ar = 8.83987
@@ -508,21 +529,7 @@ def uascan(ids, rng, t0, scan_id, pid, esaf, title, data_dir, exit_status):
     yield "start", run.start_doc
     t_end = t0 + num * 2.1 + 6
     yield from emit_baseline(run, ids, rng, t0, t_end, title)
-    readbacks = {"m_stage_r": "9idcLAX:aero:c0:m1", "a_stage_r": "9idcLAX:aero:c0:m2",
-                 "a_stage_x": "9idcLAX:m58:c1:m2", "s_stage_y": "9idcLAX:m58:c2:m2",
-                 "d_stage_x": "9idcLAX:m58:c1:m6"}
-    scalers = {"seconds": ".T", "I0_USAXS": ".S2", "I00_USAXS": ".S3", "PD_USAXS": ".S4",
-               "TR diode": ".S5", "I000": ".S6"}
-    data_keys = {k: {"source": f"PV:{pv}.RBV", "dtype": "number", "dtype_numpy": "<f8", "shape": [],
-                     "units": "deg" if k.endswith("_r") else "mm", "precision": 6, "object_name": k}
-                 for k, pv in readbacks.items()}
-    data_keys.update({k: {"source": f"PV:{SCALER}{ch}", "dtype": "number", "dtype_numpy": "<f8",
-                          "shape": [], "units": "s" if k == "seconds" else "counts",
-                          "object_name": "scaler0"} for k, ch in scalers.items()})
-    data_keys["upd_gain"] = {"source": "PV:9idcLAX:fem01:seq01:gain", "dtype": "integer",
-                             "dtype_numpy": "<i8", "shape": [], "object_name": "upd_controls"}
-    data_keys["upd_reqrange"] = {"source": "PV:9idcLAX:pd01:seq01:reqrange", "dtype": "integer",
-                                 "dtype_numpy": "<i8", "shape": [], "object_name": "upd_controls"}
+    data_keys = uascan_data_keys()
     desc = run.compose_descriptor(name="primary", data_keys=data_keys, time=t0 + 1, uid=ids.uid(),
                                   configuration={}, hints={"scaler0": {"fields": ["PD_USAXS"]}})
     yield "descriptor", desc.descriptor_doc
