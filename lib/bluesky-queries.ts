@@ -15,7 +15,7 @@
  * withStartPrefix(Eq("plan_name", "scan"));                 // Eq("start.plan_name", "scan")
  */
 import { badInput } from "./errors";
-import { Comparison, Eq, Like } from "./queries";
+import { BLUESKY_QUERY_NAMES, Comparison, Eq, Like } from "./queries";
 import type { KeyedQuery, Query } from "./queries";
 import { checkZone, isotimeToTimestamp } from "./time";
 
@@ -36,10 +36,8 @@ export interface PartialUIDQuery { readonly name: "partial_uid"; readonly partia
 /** A Bluesky convenience query: never sent as such, always rewritten. */
 export type BlueskyQuery = TimeRangeQuery | ScanIDQuery | ScanIDRangeQuery | PartialUIDQuery;
 
-const BLUESKY_NAMES = new Set(["time_range", "scan_id", "scan_id_range", "partial_uid"]);
-
 export function isBlueskyQuery(query: Query): query is BlueskyQuery {
-  return BLUESKY_NAMES.has(query.name);
+  return BLUESKY_QUERY_NAMES.has(query.name);
 }
 
 function toEpoch(value: string | number | Date, timezone: string, what: string): number {

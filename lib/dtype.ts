@@ -30,14 +30,35 @@ export type TypedArray =
   | BigInt64Array
   | BigUint64Array;
 
+/** A TypedArray whose elements are JavaScript numbers (every TypedArray but the BigInt ones). */
+export type NumberArray = Exclude<TypedArray, BigInt64Array | BigUint64Array>;
+
 /** The decoded data of an array read: values, shape, and numpy's name of the type. */
 export interface ArrayData<T extends TypedArray = TypedArray> {
+  /** The values, C-ordered, in the TypedArray of the dtype (Uint16Array for uint16, BigInt64Array for int64, …). */
   data: T;
   shape: number[];
   /** numpy's name: "uint16", "float64", "int64", "bool", "complex128", "datetime64[ns]", … */
   dtype: string;
   /** The structure's data_type as the server described it. */
   dataType: BuiltinDtype;
+  /** The values as numbers, for arithmetic and plots: `data` itself, or for 64-bit integers a Float64Array made on first use. */
+  readonly numbers: NumberArray;
+}
+
+/** Build an ArrayData: `numbers` is computed lazily, once, so a uint16 image is never copied. */
+export function arrayData<T extends TypedArray>(data: T, shape: readonly number[], dataType: BuiltinDtype): ArrayData<T> {
+  let numbers: NumberArray | undefined;
+  return {
+    data,
+    shape: [...shape],
+    dtype: numpyName(dataType),
+    dataType,
+    get numbers(): NumberArray {
+      numbers ??= toNumbers(data);
+      return numbers;
+    },
+  };
 }
 
 const LITTLE_ENDIAN_MACHINE = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
@@ -168,7 +189,7 @@ export function decodeArray(bytes: Uint8Array, dt: BuiltinDtype | StructDtype): 
 }
 
 /** Numbers for plotting: the data itself when it already holds numbers, else a Float64Array (BigInt → Number, exact below 2^53). */
-export function toNumbers(data: TypedArray): Exclude<TypedArray, BigInt64Array | BigUint64Array> | Float64Array {
+export function toNumbers(data: TypedArray): NumberArray {
   if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Float64Array.from(data, (x) => Number(x));
   return data;
 }

@@ -15,7 +15,7 @@
 import { createHash } from "node:crypto";
 
 import { Transport } from "./transport";
-import type { TransportOptions } from "./transport";
+import type { TransportOptions } from "./settings";
 import { BASE_URL_PLACEHOLDER, PROJECT_ROOT_PLACEHOLDER, defaultSnapshotDir, listSnapshots, projectRoot } from "./snapshots";
 import type { SnapshotEntry } from "./snapshots";
 

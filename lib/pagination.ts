@@ -16,7 +16,8 @@
  */
 import { badInput, TiledError } from "./errors";
 import { SearchPage } from "./schemas/node";
-import type { RequestOptions, Transport } from "./transport";
+import type { RequestOptions } from "./http/types";
+import type { Transport } from "./transport";
 
 /** The server's maximum `page[limit]`. */
 export const MAX_PAGE_LIMIT = 300;

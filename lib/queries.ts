@@ -61,6 +61,9 @@ export type Query =
   | KeysFilterQuery
   | KeyLookupQuery;
 
+/** The names of the Bluesky queries, which the client rewrites for catalogs that do not run them. */
+export const BLUESKY_QUERY_NAMES: ReadonlySet<string> = new Set<BlueskyQuery["name"]>(["time_range", "scan_id", "scan_id_range", "partial_uid"]);
+
 /** The queries that compare a metadata key (those that get `start.` put in front on a catalog of runs). */
 export type KeyedQuery = Extract<Query, { readonly key: string }>;
 
@@ -297,7 +300,7 @@ export function assertQueriesSupported(names: readonly string[], serverQueries: 
     `The server does not support the quer${missing.length > 1 ? "ies" : "y"} ${missing.map((m) => JSON.stringify(m)).join(", ")} ` +
       `(tiled would silently ignore ${missing.length > 1 ? "them" : "it"} and return unfiltered results).\n` +
       `  The server supports: ${serverQueries.join(", ")}.` +
-      (missing.some((m) => ["time_range", "scan_id", "scan_id_range", "partial_uid"].includes(m))
+      (missing.some((m) => BLUESKY_QUERY_NAMES.has(m))
         ? "\n  Bluesky queries (TimeRange, ScanID, ScanIDRange, PartialUID) are rewritten on the client: use them through Container.search."
         : ""),
     { url },

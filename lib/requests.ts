@@ -27,7 +27,8 @@ import type { Query } from "./queries";
 import { About } from "./schemas/about";
 import { MetadataResponse, SearchPage } from "./schemas/node";
 import { Transport } from "./transport";
-import type { RequestOptions, TransportOptions } from "./transport";
+import type { RequestOptions } from "./http/types";
+import type { TransportOptions } from "./settings";
 
 /** The demo's defaults. */
 export const DEFAULT_API = "/api/v1/search";

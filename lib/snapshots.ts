@@ -22,7 +22,7 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { TiledError } from "./errors";
-import type { TransportRequest, TransportResponse } from "./transport";
+import type { BodySink, RequestOptions, Sender, TransportRequest, TransportResponse } from "./http/types";
 
 export type SnapshotMode = "live" | "record" | "replay";
 
@@ -163,20 +163,6 @@ export class SnapshotStore {
     this.root = projectRoot();
   }
 
-  /** Answer a request from disk (replay) or from `live` while recording it (record). */
-  async handle(
-    request: TransportRequest,
-    baseUrl: string,
-    live: () => Promise<TransportResponse>,
-    secrets: string[] = [],
-  ): Promise<TransportResponse> {
-    const key = snapshotKey(request, baseUrl);
-    if (this.mode === "replay") return this.replay(key, request.url, baseUrl);
-    const response = await live();
-    this.record(key, response, baseUrl, secrets);
-    return response;
-  }
-
   /** Read one entry back as a response, placeholders substituted. */
   replay(key: SnapshotKey, url: string, baseUrl: string): TransportResponse {
     const stem = path.join(this.dir, snapshotFileStem(key));
@@ -226,6 +212,31 @@ export class SnapshotStore {
       entry.sha256 = createHash("sha256").update(body).digest("hex");
     }
     writeAtomic(`${stem}.json`, `${JSON.stringify(entry, null, 2)}\n`);
+  }
+}
+
+/**
+ * The snapshot store wrapped around the live sender: in "replay" every answer comes from disk and
+ * the live sender is never called (no socket is opened); in "record" every answer of the live
+ * sender is also written to disk, secrets removed.
+ */
+export class SnapshotSender implements Sender {
+  constructor(
+    readonly store: SnapshotStore,
+    readonly baseUrl: string,
+    readonly live: Sender,
+  ) {}
+
+  secretsFor(url: string): string[] {
+    return this.live.secretsFor(url);
+  }
+
+  async send(request: TransportRequest, options: RequestOptions, sink: BodySink): Promise<TransportResponse> {
+    const key = snapshotKey(request, this.baseUrl);
+    if (this.store.mode === "replay") return this.store.replay(key, request.url, this.baseUrl);
+    const response = await this.live.send(request, options, sink);
+    this.store.record(key, response, this.baseUrl, this.live.secretsFor(request.url));
+    return response;
   }
 }
 

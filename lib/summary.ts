@@ -17,7 +17,7 @@
 import { z } from "zod";
 import type { BlueskyRun } from "./client/run";
 import { timestampToIsotime } from "./time";
-import type { RequestOptions } from "./transport";
+import type { RequestOptions } from "./http/types";
 
 /** The server-made summary of databroker's MongoAdapter (the 2022 server), as it sends it. */
 const RunSummarySchema = z.object({

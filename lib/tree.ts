@@ -13,7 +13,7 @@
  */
 import type { BaseClient } from "./client/base";
 import { Container } from "./client/container";
-import type { RequestOptions } from "./transport";
+import type { RequestOptions } from "./http/types";
 
 export interface TreeOptions extends RequestOptions {
   /** Stop after this many lines; null for no limit. Default 20. */

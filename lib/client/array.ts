@@ -15,19 +15,18 @@
  * const block = await frames.readBlock([0, 0, 0, 0]);
  */
 import { badInput } from "../errors";
-import { checkDecodable, decodeArray, decodeStrings, isTextDtype, numpyName } from "../dtype";
+import { arrayData, checkDecodable, decodeArray, decodeStrings, isTextDtype, numpyName } from "../dtype";
 import type { ArrayData } from "../dtype";
 import { buildUrl } from "../pagination";
 import { ArrayStructure } from "../schemas/structures";
 import type { BuiltinDtype } from "../schemas/structures";
 import type { NodeResource } from "../schemas/node";
-import { normalizeSlice, resultShape, sliceToString } from "../slice";
+import { isWholeArray, normalizeSlice, resultShape, sliceToString } from "../slice";
 import type { Axis, SliceSpec } from "../slice";
-import { parseWith } from "../transport";
-import type { RequestOptions } from "../transport";
+import { parseWith } from "../parse";
+import type { RequestOptions } from "../http/types";
 import { BaseClient } from "./base";
 import type { Context } from "./context";
-import { registerFamilyClient } from "./registry";
 
 export interface ArrayReadOptions extends RequestOptions {
   /** numpy-style selection: 3, [0, slice(0, 10)], "0,0:10,::2", "...,0". Default: everything. */
@@ -129,7 +128,7 @@ export class ArrayClient extends BaseClient {
   async read(options: ArrayReadOptions = {}): Promise<ArrayData> {
     const dataType = this.dataType;
     const { bytes, shape } = await this.#readBytes(options);
-    return { data: decodeArray(bytes, dataType), shape, dtype: numpyName(dataType), dataType };
+    return arrayData(decodeArray(bytes, dataType), shape, dataType);
   }
 
   /** True when the elements are text (numpy kinds "U" and "S"): read them with `readText`. */
@@ -172,9 +171,8 @@ export class ArrayClient extends BaseClient {
   async #fetch(axes: Axis[], into: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
     const shape = resultShape(axes);
     // The whole array needs no slice parameter; otherwise send explicit start:stop[:step] per axis.
-    const whole = axes.every((a, i) => !a.index && a.start === 0 && a.step === 1 && a.stop === this.structure.shape[i]);
     const params: [string, string][] = [["expected_shape", shape.length ? shape.join(",") : "scalar"]];
-    if (!whole && axes.length) params.push(["slice", sliceToString(axes)]);
+    if (!isWholeArray(axes, this.structure.shape) && axes.length) params.push(["slice", sliceToString(axes)]);
     const url = buildUrl(this.context.apiUrl("array/full", this.path), params);
     return this.context.transport.getBytes(url, { ...options, accept: "application/octet-stream", expectedBytes: into.byteLength, into });
   }
@@ -190,7 +188,7 @@ export class ArrayClient extends BaseClient {
     const bytes = product(shape) * dataType.itemsize;
     const url = buildUrl(this.context.apiUrl("array/block", this.path), [["block", block.join(",")], ["expected_shape", shape.length ? shape.join(",") : "scalar"]]);
     const data = await this.context.transport.getBytes(url, { ...options, accept: "application/octet-stream", expectedBytes: bytes });
-    return { data: decodeArray(data, dataType), shape, dtype: numpyName(dataType), dataType };
+    return arrayData(decodeArray(data, dataType), shape, dataType);
   }
 
   override toString(): string {
@@ -198,4 +196,3 @@ export class ArrayClient extends BaseClient {
   }
 }
 
-registerFamilyClient("array", ArrayClient);

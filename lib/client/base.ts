@@ -13,7 +13,7 @@
 import type { Metadata, NodeResource, Spec } from "../schemas/node";
 import { MetadataResponse } from "../schemas/node";
 import type { StructureFamily } from "../schemas/structures";
-import type { RequestOptions } from "../transport";
+import type { RequestOptions } from "../http/types";
 import type { Context } from "./context";
 
 export class BaseClient {

@@ -17,11 +17,10 @@ import { badInput, isTiledError, TiledError } from "../errors";
 import { Eq, Like } from "../queries";
 import type { Query } from "../queries";
 import type { DistinctResponse } from "../schemas/node";
-import type { RequestOptions } from "../transport";
+import type { RequestOptions } from "../http/types";
 import { Container } from "./container";
 import { catalogLayout } from "./layout";
 import type { BlueskyLayout } from "./layout";
-import { registerSpecClient } from "./registry";
 import type { BlueskyRun } from "./run";
 
 export class CatalogOfBlueskyRuns extends Container {
@@ -103,4 +102,3 @@ export function asCatalogOfRuns(container: Container): CatalogOfBlueskyRuns {
   return new CatalogOfBlueskyRuns(container.context, container.item, container.path, container.state);
 }
 
-registerSpecClient("CatalogOfBlueskyRuns", CatalogOfBlueskyRuns);

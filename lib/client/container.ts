@@ -22,60 +22,20 @@ import { KeyLookup, queriesToParams } from "../queries";
 import type { Query, RegexQuery } from "../queries";
 import { DistinctResponse, MetadataResponse, SearchPage } from "../schemas/node";
 import type { NodeResource } from "../schemas/node";
-import type { RequestOptions } from "../transport";
-import type { ArrayClient } from "./array";
+import type { RequestOptions } from "../http/types";
 import { BaseClient } from "./base";
 import type { Context } from "./context";
-import { clientForItem, registerFamilyClient } from "./registry";
-import type { CatalogOfBlueskyRuns } from "./catalog";
-import type { BlueskyEventStream } from "./stream";
-import type { BlueskyRun } from "./run";
-import type { TableClient } from "./table";
+import { asKind, clientForItem } from "./kinds";
+import type { ClientKind, ClientKinds } from "./kinds";
 import { LazyView } from "./view";
 
 /** A sort key: "start.time" (ascending), "-start.time" (descending), or ["start.time", -1]. */
 export type SortKey = string | readonly [string, 1 | -1];
 
-/** What `get(key, { kind })` can insist on, and the client type it then returns. */
-export interface ClientKinds {
-  container: Container;
-  array: ArrayClient;
-  table: TableClient;
-  run: BlueskyRun;
-  stream: BlueskyEventStream;
-  /** A container of runs with the spec CatalogOfBlueskyRuns (databroker's catalogs carry it). */
-  catalog: CatalogOfBlueskyRuns;
-}
-export type ClientKind = keyof ClientKinds;
-
 export interface ContainerState {
   queries: readonly Query[];
   sorting: readonly (readonly [string, 1 | -1])[] | null;
   pageSize: number;
-}
-
-/** Throw bad-input unless `client` is of `kind`; return it typed. */
-export function asKind<K extends ClientKind>(client: BaseClient, kind: K): ClientKinds[K] {
-  const specs = client.specs.map((s) => s.name);
-  const family = client.structureFamily;
-  const ok =
-    kind === "run"
-      ? specs.includes("BlueskyRun")
-      : kind === "catalog"
-        ? specs.includes("CatalogOfBlueskyRuns")
-      : kind === "stream"
-        ? specs.includes("BlueskyEventStream")
-        : kind === "container"
-          ? client instanceof Container
-          : family === kind;
-  if (!ok) {
-    throw new TiledError(
-      "bad-input",
-      `/${client.path.join("/")} is a ${family ?? "node"}${specs.length ? ` (specs ${specs.join(", ")})` : ""}, not a ${kind}.`,
-      { url: client.uri },
-    );
-  }
-  return client as ClientKinds[K];
 }
 
 function parseSortKey(key: SortKey): readonly [string, 1 | -1] {
@@ -228,7 +188,7 @@ export class Container extends BaseClient {
     return new LazyView(async function* (direction, limit) {
       for await (const item of self.iterate(direction, limit, false, options)) {
         const client = clientForItem(self.context, item, [...self.path, item.id]);
-        yield options.kind ? asKind(client, options.kind) : client;
+        yield options.kind ? asKind(client, options.kind, self.context.structureClients) : client;
       }
     }, this.#describe());
   }
@@ -276,7 +236,7 @@ export class Container extends BaseClient {
     if (keys.length === 0) throw badInput("get() needs a key.");
     checkPathSegments(keys);
     const client = await this.lookup(keys, options);
-    return options.kind ? asKind(client, options.kind) : client;
+    return options.kind ? asKind(client, options.kind, this.context.structureClients) : client;
   }
 
   /** Resolve keys below this node (subclasses remap keys, e.g. a run's old `streams/` layout). */
@@ -315,5 +275,3 @@ export class Container extends BaseClient {
   }
 }
 
-registerFamilyClient("container", Container);
-registerFamilyClient("composite", Container);

@@ -1,6 +1,7 @@
 /**
  * client/context.ts — what every client of one server shares: the transport, the API prefix, and
- * cached answers about the server (its `/api/v1/` "about", and where regex runs).
+ * cached answers about the server (its `/api/v1/` "about", and where regex runs), and the table
+ * of which client class serves which node (kinds.ts).
  *
  * Notebooks rarely build one directly: `fromUri` does. Build one to share a transport between
  * several roots, or to ask the server what it supports.
@@ -16,7 +17,10 @@ import { assertQueriesSupported } from "../queries";
 import type { Query } from "../queries";
 import { About } from "../schemas/about";
 import { Transport } from "../transport";
-import type { RequestOptions, TransportOptions } from "../transport";
+import type { StructureClients } from "./kinds";
+import { DEFAULT_STRUCTURE_CLIENTS } from "./structure-clients";
+import type { RequestOptions } from "../http/types";
+import type { TransportOptions } from "../settings";
 
 export const API_PREFIX = "/api/v1";
 
@@ -28,11 +32,14 @@ export interface ContextOptions extends TransportOptions {
   transport?: Transport;
   /** Largest body requested in one read; bigger arrays are read in pieces. Default 300 MB (the server's limit). */
   responseBytesizeLimit?: number;
+  /** Which client class serves which node (kinds.ts). Default: DEFAULT_STRUCTURE_CLIENTS. */
+  structureClients?: StructureClients;
 }
 
 export class Context {
   readonly transport: Transport;
   readonly responseBytesizeLimit: number;
+  readonly structureClients: StructureClients;
   #about: Promise<About> | undefined;
   /** Per container path: whether the server runs Regex there (SQL catalogs answer 400). */
   readonly regexOnServer = new Map<string, boolean>();
@@ -44,6 +51,7 @@ export class Context {
       throw new TiledError("bad-input", `responseBytesizeLimit ${limit} must be a positive integer (bytes).`);
     }
     this.responseBytesizeLimit = limit;
+    this.structureClients = options.structureClients ?? DEFAULT_STRUCTURE_CLIENTS;
   }
 
   get baseUrl(): string {

@@ -13,25 +13,19 @@
  * @example
  * const data = await stream.get("data", { kind: "container" });
  * const timestamps = await stream.get("timestamps", { kind: "container" });
- * const { table, columns, arrays } = await readDatabrokerStream(data, timestamps, undefined, {});
- * table?.numRows;                   // the number of events
+ * const { data: events } = await readDatabrokerStream(data, timestamps, undefined, {});
+ * events.table?.numRows;            // the number of events
  */
 import { Table, Utf8, makeVector, vectorFromArray } from "apache-arrow";
 import type { Vector } from "apache-arrow";
 import { decodeArray, isTextDtype } from "../dtype";
 import type { ArrayData } from "../dtype";
-import type { RequestOptions } from "../transport";
+import type { RequestOptions } from "../http/types";
 import { ArrayClient } from "./array";
+import { streamData } from "./stream-data";
+import type { StreamData } from "./stream-data";
 import type { Container } from "./container";
 
-export interface StreamData {
-  /** The events as one Arrow table (seq_num, time, data columns, ts_<key>), or null if the stream has none. */
-  table: Table | null;
-  /** Columns by name: "time" and each scalar data key (not seq_num, not ts_*). */
-  columns: Record<string, Vector>;
-  /** External arrays (e.g. detector frames) by data key, first axis = event. */
-  arrays: Record<string, ArrayData>;
-}
 
 /** A 1-D array as an Arrow vector; an empty one is made without a request (databroker answers 500 for it). */
 async function readColumn(node: ArrayClient, options: RequestOptions): Promise<Vector> {
@@ -53,8 +47,9 @@ export async function readDatabrokerStream(
   timestamps: Container | null,
   wanted: ReadonlySet<string> | undefined,
   options: RequestOptions,
-): Promise<StreamData & { known: string[] }> {
-  const result: StreamData = { table: null, columns: {}, arrays: {} };
+): Promise<{ data: StreamData; known: string[] }> {
+  const columns: Record<string, Vector> = {};
+  const arrays: Record<string, ArrayData> = {};
   const known: string[] = [];
   const ordered: [string, Vector][] = [];
   let events = 0;
@@ -66,15 +61,15 @@ export async function readDatabrokerStream(
       const vector = await readColumn(child, options);
       if (key === "time") events = vector.length;
       ordered.push([key, vector]);
-      result.columns[key] = vector;
+      columns[key] = vector;
     } else {
-      result.arrays[key] = await child.read(options);
+      arrays[key] = await child.read(options);
     }
   }
   const ts: [string, Vector][] = [];
   if (timestamps) {
     for await (const [key, child] of timestamps.items(options)) {
-      if (!(child instanceof ArrayClient) || child.ndim !== 1 || key === "time" || !(key in result.columns)) continue;
+      if (!(child instanceof ArrayClient) || child.ndim !== 1 || key === "time" || !(key in columns)) continue;
       ts.push([`ts_${key}`, await readColumn(child, options)]);
     }
   }
@@ -82,6 +77,6 @@ export async function readDatabrokerStream(
   const seq = makeVector(BigInt64Array.from({ length: events }, (_, i) => BigInt(i + 1)));
   const time = ordered.filter(([k]) => k === "time");
   const rest = ordered.filter(([k]) => k !== "time");
-  result.table = new Table(Object.fromEntries([["seq_num", seq], ...time, ...rest, ...ts]));
-  return { ...result, known };
+  const table = new Table(Object.fromEntries([["seq_num", seq], ...time, ...rest, ...ts]));
+  return { data: streamData(table, columns, arrays), known };
 }

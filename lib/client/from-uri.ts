@@ -14,20 +14,12 @@
  */
 import { badInput, checkPathSegments, redactText } from "../errors";
 import { MetadataResponse } from "../schemas/node";
-import type { RequestOptions } from "../transport";
-import { normalizeBaseUrl } from "../transport";
-import { ArrayClient } from "./array";
-import { CatalogOfBlueskyRuns } from "./catalog";
+import type { RequestOptions } from "../http/types";
+import { normalizeBaseUrl } from "../settings";
 import { Container } from "./container";
 import { Context } from "./context";
 import type { ContextOptions } from "./context";
-import { clientForItem } from "./registry";
-import { BlueskyRun } from "./run";
-import { BlueskyEventStream } from "./stream";
-import { TableClient } from "./table";
-
-// Referenced so every client class registers itself whatever the caller imports.
-export const CLIENT_CLASSES = [Container, ArrayClient, TableClient, BlueskyRun, BlueskyEventStream, CatalogOfBlueskyRuns] as const;
+import { clientForItem } from "./kinds";
 
 export interface FromUriOptions extends ContextOptions, RequestOptions {}
 

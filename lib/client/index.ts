@@ -9,7 +9,8 @@
  * const run = await bdp.values({ kind: "run" }).last();
  */
 export * from "./context";
-export * from "./registry";
+export * from "./kinds";
+export * from "./structure-clients";
 export * from "./base";
 export * from "./view";
 export * from "./container";

@@ -12,14 +12,13 @@
  * await run.streamNames();          // ["primary"]
  * const primary = await run.stream("primary");
  */
+import type { z } from "zod";
 import { TiledError, isTiledError } from "../errors";
 import { RunStart, RunStop } from "../schemas/bluesky";
-import type { RunMetadata } from "../schemas/bluesky";
-import { parseWith } from "../transport";
-import type { RequestOptions } from "../transport";
+import { parseWith } from "../parse";
+import type { RequestOptions } from "../http/types";
 import type { BaseClient } from "./base";
 import { Container } from "./container";
-import { registerSpecClient } from "./registry";
 import type { BlueskyEventStream } from "./stream";
 
 export class BlueskyRun extends Container {
@@ -30,15 +29,22 @@ export class BlueskyRun extends Container {
     return parseWith(RunStart, this.metadata.start, this.uri);
   }
 
+  /**
+   * The start document with a facility's own keys typed as well (they are `unknown` in `start`).
+   * A key of the wrong type is "invalid-response", naming it.
+   *
+   * @example
+   * const start = run.startWith({ title: z.string(), sample_thickness_mm: z.number().optional() });
+   * start.title;   // string
+   */
+  startWith<T extends z.ZodRawShape>(shape: T) {
+    return parseWith(RunStart.extend(shape), this.metadata.start, this.uri);
+  }
+
   /** The run stop document, or null while the run has not ended (Python: `run.stop`). */
   get stop(): RunStop | null {
     const stop = this.metadata.stop;
     return stop === undefined || stop === null ? null : parseWith(RunStop, stop, this.uri);
-  }
-
-  /** `{start, stop}` as one typed object. */
-  get runMetadata(): RunMetadata {
-    return { ...this.metadata, start: this.start, stop: this.stop };
   }
 
   /** The run's uid (its key in the catalog). */
@@ -82,19 +88,11 @@ export class BlueskyRun extends Container {
     return this.get(name, { ...options, kind: "stream" });
   }
 
-  /** The event descriptors' metadata of every stream. */
-  async descriptors(options: RequestOptions = {}): Promise<Record<string, unknown>[]> {
-    const out: Record<string, unknown>[] = [];
-    for (const name of await this.streamNames(options)) out.push((await this.stream(name, options)).metadata);
-    return out;
-  }
-
   protected override async lookup(keys: readonly string[], options: RequestOptions = {}): Promise<BaseClient> {
     try {
-      const found = await super.lookup(keys, options);
-      // New layout, but someone asked for "streams/<name>": the stream itself unless "streams" is a real namespace.
-      return found;
+      return await super.lookup(keys, options);
     } catch (err) {
+      // Not found: the key may be written for the other layout ("streams/primary" or "primary").
       if (!isTiledError(err, "not-found")) throw err;
       const layout = await this.#getLayout(options);
       if (layout.namespace && keys[0] !== "streams") return super.lookup(["streams", ...keys], options);
@@ -107,4 +105,3 @@ export class BlueskyRun extends Container {
   }
 }
 
-registerSpecClient("BlueskyRun", BlueskyRun);

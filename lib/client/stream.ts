@@ -16,16 +16,18 @@
 import { badInput, isTiledError, TiledError } from "../errors";
 import { StreamMetadata } from "../schemas/bluesky";
 import type { ConfigurationEntry, DataKey } from "../schemas/bluesky";
-import { parseWith } from "../transport";
-import type { RequestOptions } from "../transport";
+import { parseWith } from "../parse";
+import type { RequestOptions } from "../http/types";
 import { ArrayClient } from "./array";
 import type { BaseClient } from "./base";
 import { Container } from "./container";
 import { readDatabrokerStream } from "./databroker-stream";
-import type { StreamData } from "./databroker-stream";
+import { streamData } from "./stream-data";
+import type { StreamData } from "./stream-data";
+import type { Table, Vector } from "apache-arrow";
+import type { ArrayData } from "../dtype";
 import { isDatabrokerSpec, specVersion } from "./layout";
 import type { BlueskyLayout } from "./layout";
-import { registerSpecClient } from "./registry";
 import { TableClient } from "./table";
 
 export interface StreamReadOptions extends RequestOptions {
@@ -115,32 +117,34 @@ export class BlueskyEventStream extends Container {
         throw err;
       });
       if (!(data instanceof Container)) throw new TiledError("invalid-response", `/${data.path.join("/")} is not a container.`, { url: data.uri });
-      const { known, ...result } = await readDatabrokerStream(data, timestamps instanceof Container ? timestamps : null, wanted, options);
-      this.#checkVariables(options.variables, new Set(known));
-      return result;
+      const read = await readDatabrokerStream(data, timestamps instanceof Container ? timestamps : null, wanted, options);
+      this.#checkVariables(options.variables, new Set(read.known));
+      return read.data;
     }
-    const result: StreamData = { table: null, columns: {}, arrays: {} };
+    let first: Table | null = null;
+    const columns: Record<string, Vector> = {};
+    const arrays: Record<string, ArrayData> = {};
     const known = new Set<string>();
     for await (const [key, child] of this.items(options)) {
       if (child instanceof TableClient) {
-        const columns = wanted ? child.columns.filter((c) => wanted.has(c) || c === "seq_num") : undefined;
-        const table = await child.read({ ...options, columns });
-        result.table ??= table;
+        const only = wanted ? child.columns.filter((c) => wanted.has(c) || c === "seq_num") : undefined;
+        const table = await child.read({ ...options, columns: only });
+        first ??= table;
         for (const name of table.schema.fields.map((f) => f.name)) {
           if (!name.startsWith("__")) known.add(name);
           // seq_num and ts_* are bookkeeping; __index_level_0__ is a pandas index written along.
           if (name === "seq_num" || name.startsWith("ts_") || name.startsWith("__")) continue;
           const vector = table.getChild(name);
-          if (vector) result.columns[name] = vector;
+          if (vector) columns[name] = vector;
         }
       } else if (child instanceof ArrayClient) {
         known.add(key);
         if (wanted && !wanted.has(key)) continue;
-        result.arrays[key] = await child.read(options);
+        arrays[key] = await child.read(options);
       }
     }
     this.#checkVariables(options.variables, known);
-    return result;
+    return streamData(first, columns, arrays);
   }
 
   #checkVariables(variables: readonly string[] | undefined, known: ReadonlySet<string>): void {
@@ -161,6 +165,4 @@ export class BlueskyEventStream extends Container {
   }
 }
 
-export type { StreamData };
 
-registerSpecClient("BlueskyEventStream", BlueskyEventStream);

@@ -17,12 +17,11 @@ import { isTiledError } from "../errors";
 import { buildUrl } from "../pagination";
 import type { NodeResource } from "../schemas/node";
 import { TableStructure } from "../schemas/structures";
-import { parseWith } from "../transport";
-import type { RequestOptions } from "../transport";
+import { parseWith } from "../parse";
+import type { RequestOptions } from "../http/types";
 import { badInput } from "../errors";
 import { BaseClient } from "./base";
 import type { Context } from "./context";
-import { registerFamilyClient } from "./registry";
 
 export const ARROW_MIME_TYPE = "application/vnd.apache.arrow.file";
 
@@ -86,4 +85,3 @@ export class TableClient extends BaseClient {
   }
 }
 
-registerFamilyClient("table", TableClient);

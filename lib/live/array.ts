@@ -12,11 +12,11 @@
  * for await (const ev of frames) if (ev.kind === "ref") console.log(ev.shape, (await readRef(frames, ev)).data.length);
  * // ev.kind === "data": ev.array.data is a TypedArray of shape ev.array.shape, at ev.offset
  */
-import { decodeArray, numpyName } from "../dtype";
+import { arrayData, checkDecodable, decodeArray } from "../dtype";
 import type { ArrayData } from "../dtype";
 import { TiledError } from "../errors";
 import type { BuiltinDtype, StructDtype } from "../schemas/structures";
-import { Transport, getDefaultTransport } from "../transport";
+import { Transport } from "../transport";
 import { arrayOf } from "./envelope";
 import { Subscription } from "./subscription";
 import type { LiveEvent, SubscribeOptions } from "./subscription";
@@ -41,7 +41,7 @@ export class ArraySubscription implements AsyncIterable<ArrayEvent> {
   constructor(path: string, options: ArraySubscribeOptions = {}) {
     this.subscription = new Subscription(path, options);
     this.transport =
-      options.transport ?? (options.baseUrl || options.apiKey ? new Transport({ baseUrl: options.baseUrl, apiKey: options.apiKey }) : getDefaultTransport());
+      options.transport ?? new Transport({ baseUrl: options.baseUrl, apiKey: options.apiKey });
     this.dataType = this.subscription.schema.then((s) => {
       if (s.type !== "array-schema") throw new TiledError("bad-input", `${path} is not an array (its stream sends ${s.type}).`);
       return s.data_type;
@@ -84,7 +84,5 @@ export async function readRef(sub: ArraySubscription, ref: Extract<ArrayEvent, {
   const shape = ref.patch?.shape ?? ref.shape;
   const itemsize = dataType.itemsize;
   const bytes = await sub.transport.getBytes(ref.uri, { accept: "application/octet-stream", expectedBytes: shape.reduce((a, b) => a * b, 1) * itemsize, signal: options.signal });
-  const data = decodeArray(bytes, dataType);
-  const dt = dataType as BuiltinDtype;
-  return { data, shape: [...shape], dtype: numpyName(dt), dataType: dt };
+  return arrayData(decodeArray(bytes, dataType), shape, checkDecodable(dataType));
 }

@@ -15,6 +15,7 @@
  * }
  */
 import { TiledError } from "../errors";
+import { RunStart, RunStop } from "../schemas/bluesky";
 import { Subscription } from "./subscription";
 import type { LiveEvent, SubscribeOptions } from "./subscription";
 
@@ -22,17 +23,13 @@ type Doc = Record<string, unknown>;
 
 export type CatalogEvent =
   /** A new run (a child with the BlueskyRun spec): `start` is its start document. */
-  | { kind: "run"; key: string; start: Doc; metadata: Doc; sequence: number }
+  | { kind: "run"; key: string; start: RunStart; metadata: Doc; sequence: number }
   /** A run's metadata gained a stop document. */
-  | { kind: "stop"; key: string; stop: Doc; metadata: Doc; sequence: number }
+  | { kind: "stop"; key: string; stop: RunStop; metadata: Doc; sequence: number }
   /** Another child was created, or a child's metadata changed otherwise. */
   | { kind: "child"; key: string; structureFamily: string; metadata: Doc; sequence: number }
   | { kind: "metadata"; key: string; metadata: Doc; sequence: number }
   | Exclude<LiveEvent, { kind: "update" }>;
-
-function isDoc(value: unknown): value is Doc {
-  return value !== null && typeof value === "object" && !Array.isArray(value);
-}
 
 export class CatalogSubscription implements AsyncIterable<CatalogEvent> {
   readonly subscription: Subscription;
@@ -65,10 +62,12 @@ export class CatalogSubscription implements AsyncIterable<CatalogEvent> {
       const m = ev.message;
       if (m.type === "container-child-created") {
         const isRun = m.specs.some((s) => s.name === "BlueskyRun");
-        if (isRun && isDoc(m.metadata.start)) yield { kind: "run", key: m.key, start: m.metadata.start, metadata: m.metadata, sequence: m.sequence };
+        const start = RunStart.safeParse(m.metadata.start);
+        if (isRun && start.success) yield { kind: "run", key: m.key, start: start.data, metadata: m.metadata, sequence: m.sequence };
         else yield { kind: "child", key: m.key, structureFamily: m.structure_family, metadata: m.metadata, sequence: m.sequence };
       } else if (m.type === "container-child-metadata-updated") {
-        if (isDoc(m.metadata.stop)) yield { kind: "stop", key: m.key, stop: m.metadata.stop, metadata: m.metadata, sequence: m.sequence };
+        const stop = RunStop.safeParse(m.metadata.stop);
+        if (stop.success) yield { kind: "stop", key: m.key, stop: stop.data, metadata: m.metadata, sequence: m.sequence };
         else yield { kind: "metadata", key: m.key, metadata: m.metadata, sequence: m.sequence };
       }
     }

@@ -16,7 +16,7 @@
 import { decode } from "@msgpack/msgpack";
 import { tableFromIPC, tableFromJSON } from "apache-arrow";
 import type { Schema, Table } from "apache-arrow";
-import { decodeArray, numpyName } from "../dtype";
+import { arrayData, checkDecodable, decodeArray } from "../dtype";
 import type { ArrayData, TypedArray } from "../dtype";
 import { TiledError } from "../errors";
 import type { BuiltinDtype, StructDtype } from "../schemas/structures";
@@ -101,6 +101,7 @@ export function arrayOf(msg: ArrayDataMessage, dataType: BuiltinDtype | StructDt
     flatten(msg.payload, flat);
     data = Float64Array.from(flat);
   }
-  const dt = dataType as BuiltinDtype;
-  return { data, shape: [...msg.shape], dtype: bytes ? numpyName(dt) : "float64", dataType: dt };
+  // A JSON payload was read as float64 numbers, whatever the node's type.
+  const dt: BuiltinDtype = bytes ? checkDecodable(dataType) : { kind: "f", itemsize: 8, endianness: "little" };
+  return arrayData(data, msg.shape, dt);
 }

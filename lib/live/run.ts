@@ -19,8 +19,10 @@
  */
 import type { Table } from "apache-arrow";
 import { TiledError, isTiledError } from "../errors";
+import { RunStop } from "../schemas/bluesky";
 import { MetadataResponse, SearchPage } from "../schemas/node";
-import { DEFAULT_BASE_URL, Transport, normalizeBaseUrl } from "../transport";
+import { DEFAULT_BASE_URL, normalizeBaseUrl } from "../settings";
+import { Transport } from "../transport";
 import { ArraySubscription } from "./array";
 import type { ArrayEvent } from "./array";
 import { CatalogSubscription } from "./catalog";
@@ -38,7 +40,7 @@ export type RunEvent =
   | { kind: "rows"; stream: string; key: string; sequence: number; table: Table }
   /** New data of a stream's array (with `arrays: true`): a frame reference, or inline values. */
   | { kind: "array"; stream: string; key: string; event: Extract<ArrayEvent, { kind: "data" | "ref" }> }
-  | { kind: "stop"; stop: Doc }
+  | { kind: "stop"; stop: RunStop }
   /** Updates of `path` that were lost (evicted from the server's cache): read the node after the stop. */
   | { kind: "gap"; path: string; from: number; to: number }
   | { kind: "reset"; path: string; sequence: number };
@@ -63,7 +65,7 @@ export class RunFollower implements AsyncIterable<RunEvent> {
   readonly #subs = new Map<string, { close(): void }>();
   readonly #open = new Set<string>();
   readonly #followed = new Set<string>();
-  #stop: Doc | undefined;
+  #stop: RunStop | undefined;
   #stopTimer: NodeJS.Timeout | undefined;
   #started = false;
 
@@ -76,7 +78,7 @@ export class RunFollower implements AsyncIterable<RunEvent> {
   }
 
   /** The stop document, once seen. */
-  get stop(): Doc | undefined {
+  get stop(): RunStop | undefined {
     return this.#stop;
   }
 
@@ -130,7 +132,8 @@ export class RunFollower implements AsyncIterable<RunEvent> {
   async #checkStopOverHttp(): Promise<void> {
     const md = await this.#transport.getJson(this.#url(this.path, "metadata"), MetadataResponse);
     const stop = md.data.attributes.metadata?.stop;
-    if (stop !== null && typeof stop === "object" && !Array.isArray(stop)) this.#sawStop(stop as Doc);
+    const parsed = RunStop.safeParse(stop);
+    if (parsed.success) this.#sawStop(parsed.data);
   }
 
   async #children(path: string): Promise<{ key: string; family: string; metadata?: Doc }[]> {
@@ -199,7 +202,7 @@ export class RunFollower implements AsyncIterable<RunEvent> {
     );
   }
 
-  #sawStop(stop: Doc): void {
+  #sawStop(stop: RunStop): void {
     if (this.#stop !== undefined) return;
     this.#stop = stop;
     this.#stopTimer = setTimeout(() => this.#end(), this.#options.afterStopMs ?? 10_000);

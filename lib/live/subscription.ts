@@ -19,7 +19,7 @@
  * console.log((await sub.schema).type, sub.stats);   // "table-schema", { reconnects, duplicates, … }
  */
 import { TiledError, checkPathSegments } from "../errors";
-import { DEFAULT_BASE_URL, checkApiKey, normalizeBaseUrl } from "../transport";
+import { DEFAULT_BASE_URL, checkApiKey, normalizeBaseUrl } from "../settings";
 import { decodeFrame } from "./envelope";
 import type { Envelope } from "./envelope";
 import { isSchemaMessage } from "./schemas";

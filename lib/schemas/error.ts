@@ -18,7 +18,8 @@ export const ValidationProblem = z.looseObject({
 });
 export type ValidationProblem = z.infer<typeof ValidationProblem>;
 
+/** `detail` is kept whatever its shape (a proxy may send its own): errors.ts formats it. */
 export const ErrorBody = z.object({
-  detail: z.union([z.string(), z.array(ValidationProblem)]),
+  detail: z.union([z.string(), z.array(ValidationProblem), z.unknown()]),
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;

@@ -1,4 +1,4 @@
-// The TiledError a promise rejects with; fails the test if it resolves or rejects with anything else.
+// The TiledError a promise rejects with (or a call throws); fails the test if it resolves or rejects with anything else.
 import { expect } from "vitest";
 import { TiledError } from "../errors";
 
@@ -10,4 +10,9 @@ export async function caught(promise: Promise<unknown>): Promise<TiledError> {
     return err as TiledError;
   }
   throw new Error("expected a TiledError");
+}
+
+/** The TiledError a synchronous call throws (fails the test if it returns or throws anything else). */
+export function thrown(fn: () => unknown): Promise<TiledError> {
+  return caught(Promise.resolve().then(fn));
 }

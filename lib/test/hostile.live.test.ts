@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { fromUri } from "../client/from-uri";
 import type { CatalogOfBlueskyRuns } from "../client/catalog";
 import { Contains, FullText, Key, Like } from "../queries";
-import { DEFAULT_BASE_URL } from "../transport";
+import { DEFAULT_BASE_URL } from "../settings";
 import { caught } from "./caught";
 
 const BASE_URL = (process.env.TILED_URL || DEFAULT_BASE_URL).replace(/\/+$/, "");

@@ -11,7 +11,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { fromUri } from "../client/from-uri";
 import { TableClient } from "../client/table";
 import { ArrayClient } from "../client/array";
-import { DEFAULT_BASE_URL } from "../transport";
+import { DEFAULT_BASE_URL } from "../settings";
 import { caught } from "./caught";
 import { followRun, nextRun, readRef, subscribe, subscribeArray, subscribeCatalog, subscribeTable, streamUrl } from "../live/index";
 import type { LiveEvent, RunEvent } from "../live/index";

@@ -4,6 +4,7 @@
  */
 import * as http from "node:http";
 import type { AddressInfo } from "node:net";
+import { afterEach } from "vitest";
 
 export interface SeenRequest {
   url: string;
@@ -49,4 +50,32 @@ export async function closedPort(): Promise<number> {
 export function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { "content-type": "application/json", ...headers });
   res.end(JSON.stringify(body));
+}
+
+/**
+ * `serve(handler)` for one test file: starts a local server, closed after the test that started it.
+ *
+ * @example
+ * const serve = localServers();
+ * it("…", async () => { const server = await serve((_req, res) => sendJson(res, 200, {})); … });
+ */
+export function localServers(): (handler: Handler) => Promise<LocalServer> {
+  const servers: LocalServer[] = [];
+  afterEach(async () => {
+    while (servers.length) await servers.pop()?.close();
+  });
+  return async (handler: Handler) => {
+    const server = await startLocalServer(handler);
+    servers.push(server);
+    return server;
+  };
+}
+
+/** Retry options that keep a test fast: 3 attempts, 5 ms apart. */
+export const FAST_RETRY = { retry: { attempts: 3, initialDelayMs: 5, totalTimeoutMs: 5_000 } };
+
+/** Answer with a binary body (Content-Length set by node:http). */
+export function sendBytes(res: http.ServerResponse, body: Uint8Array, contentType = "application/octet-stream"): void {
+  res.writeHead(200, { "content-type": contentType });
+  res.end(body);
 }

@@ -5,7 +5,7 @@
  * to run when a server does not answer.
  */
 import { DEFAULT_LEGACY_URL } from "../snapshots";
-import { DEFAULT_BASE_URL } from "../transport";
+import { DEFAULT_BASE_URL } from "../settings";
 
 export interface Replica {
   name: "SQL" | "legacy";

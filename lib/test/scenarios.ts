@@ -16,7 +16,7 @@ import { summary } from "../summary";
 import type { RunSummary } from "../summary";
 import { isotimeToTimestamp } from "../time";
 import { formatTree } from "../tree";
-import type { TransportOptions } from "../transport";
+import type { TransportOptions } from "../settings";
 
 export const ZONE = "US/Central";
 export const LAST_PUSH_UID = "ae762f9c-4933-4aa4-a720-147f4aaab6fd";

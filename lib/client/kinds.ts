@@ -1,0 +1,76 @@
+/**
+ * client/kinds.ts — which client class serves which node, as one table passed through the context.
+ *
+ * Like tiled's Python `structure_clients` and `client_for_item`: the first of a node's specs with
+ * a client in the table wins (BlueskyRun → BlueskyRun, BlueskyEventStream → BlueskyEventStream,
+ * CatalogOfBlueskyRuns → CatalogOfBlueskyRuns), otherwise its structure family decides (container →
+ * Container, array → ArrayClient, table → TableClient). The default table is
+ * client/structure-clients.ts; pass your own as `fromUri(uri, { structureClients })`.
+ *
+ * `kind`, as in `get(key, { kind: "run" })`, names a class in the same table, so "which spec means
+ * which class" is written once.
+ *
+ * @example
+ * const client = clientForItem(context, item, ["bdp2022", uid]);       // a BlueskyRun
+ * const run = asKind(client, "run", context.structureClients);         // typed, or bad-input
+ */
+import { TiledError } from "../errors";
+import type { NodeResource } from "../schemas/node";
+import type { ArrayClient } from "./array";
+import type { BaseClient } from "./base";
+import type { CatalogOfBlueskyRuns } from "./catalog";
+import type { Container } from "./container";
+import type { Context } from "./context";
+import type { BlueskyRun } from "./run";
+import type { BlueskyEventStream } from "./stream";
+import type { TableClient } from "./table";
+
+/** What `get(key, { kind })` can insist on, and the client type it then returns. */
+export interface ClientKinds {
+  container: Container;
+  array: ArrayClient;
+  table: TableClient;
+  run: BlueskyRun;
+  stream: BlueskyEventStream;
+  /** A container of runs with the spec CatalogOfBlueskyRuns (databroker's catalogs carry it). */
+  catalog: CatalogOfBlueskyRuns;
+}
+export type ClientKind = keyof ClientKinds;
+
+export type ClientConstructor = new (context: Context, item: NodeResource, path: readonly string[]) => BaseClient;
+
+export interface StructureClients {
+  /** By spec name; a node's specs are tried in order. */
+  specs: Readonly<Record<string, ClientConstructor>>;
+  /** By structure family, when no spec has a client. */
+  families: Readonly<Record<string, ClientConstructor>>;
+  /** The class each `kind` stands for (a client is of a kind when it is an instance of it). */
+  kinds: { readonly [K in ClientKind]: new (context: Context, item: NodeResource, path: readonly string[]) => ClientKinds[K] };
+}
+
+/** The client for a node: the first of its specs with a client, else its structure family's. */
+export function clientForItem(context: Context, item: NodeResource, path: readonly string[]): BaseClient {
+  const table = context.structureClients;
+  for (const spec of item.attributes.specs ?? []) {
+    const ctor = table.specs[spec.name];
+    if (ctor) return new ctor(context, item, path);
+  }
+  const family = item.attributes.structure_family;
+  const ctor = family ? table.families[family] : undefined;
+  if (!ctor) {
+    throw new TiledError("invalid-response", `No client for structure family ${JSON.stringify(family)} at /${path.join("/")}.`);
+  }
+  return new ctor(context, item, path);
+}
+
+/** Return `client` typed as `kind`, or throw bad-input saying what it is instead. */
+export function asKind<K extends ClientKind>(client: BaseClient, kind: K, table: StructureClients): ClientKinds[K] {
+  const cls = table.kinds[kind];
+  if (client instanceof cls) return client;
+  const specs = client.specs.map((s) => s.name);
+  throw new TiledError(
+    "bad-input",
+    `/${client.path.join("/")} is a ${client.structureFamily ?? "node"}${specs.length ? ` (specs ${specs.join(", ")})` : ""}, not a ${kind}.`,
+    { url: client.uri },
+  );
+}

@@ -1,0 +1,46 @@
+/**
+ * client/stream-data.ts — what `stream.read()` returns, on either server layout.
+ *
+ * The events' scalar data keys as one Arrow table (and its columns by name), the external arrays
+ * (detector frames, spectra) by data key, and `numbers(name)`: any of them as numbers, for
+ * arithmetic and plots, with a not-found error that lists the names there are.
+ *
+ * @example
+ * const data = await primary.read();
+ * data.table?.numRows;                       // events
+ * data.columns.I0_USAXS.toArray();           // an Arrow column
+ * data.numbers("seq_num");                   // Float64Array [1, 2, …] (also table-only columns)
+ * data.numbers("adsimdet_image");            // the frames, as numbers (first axis = event)
+ */
+import type { Table, Vector } from "apache-arrow";
+import { vectorNumbers } from "../columns";
+import type { ArrayData, NumberArray } from "../dtype";
+import { TiledError } from "../errors";
+
+export interface StreamData {
+  /** The events as one Arrow table (seq_num, time, data columns, ts_<key>), or null if the stream has none. */
+  table: Table | null;
+  /** Columns by name: "time" and each scalar data key (not seq_num, not ts_*). */
+  columns: Record<string, Vector>;
+  /** External arrays (e.g. detector frames) by data key, first axis = event. */
+  arrays: Record<string, ArrayData>;
+  /** A column (including seq_num and ts_*) or an array, as numbers; an unknown name is "not-found". */
+  numbers(name: string): NumberArray;
+}
+
+/** Assemble a StreamData; `table` also answers `numbers()` for the columns `columns` leaves out. */
+export function streamData(table: Table | null, columns: Record<string, Vector>, arrays: Record<string, ArrayData>): StreamData {
+  return {
+    table,
+    columns,
+    arrays,
+    numbers(name: string): NumberArray {
+      const column = columns[name] ?? table?.getChild(name) ?? null;
+      if (column !== null) return vectorNumbers(column, name);
+      const array = arrays[name];
+      if (array !== undefined) return array.numbers;
+      const names = [...(table?.schema.fields.map((f) => f.name) ?? Object.keys(columns)), ...Object.keys(arrays)];
+      throw new TiledError("not-found", `No column or array ${JSON.stringify(name)} in this stream's data; it has ${names.join(", ")}.`);
+    },
+  };
+}
