@@ -4,8 +4,8 @@
  * Bytes come as `application/octet-stream` (never JSON) and are decoded by dtype.ts. A selection
  * is checked against the shape before anything is sent (slice.ts). A read bigger than the server's
  * 300 MB response limit is split into pieces that each fit — along the first axes, so each piece is
- * a contiguous run of the result — and every piece is streamed straight into one preallocated
- * buffer: the caller sees one array, and memory stays near the size of the result.
+ * a contiguous run of the result — read two at a time, each received straight into its stretch of
+ * one preallocated buffer: the caller sees one array, and memory stays near the size of the result.
  *
  * @example
  * const frames = await stream.get("adsimdet_image", { kind: "array" });
@@ -14,6 +14,7 @@
  * // data: Uint8Array(1048576), shape: [1024, 1024], dtype: "uint8"
  * const block = await frames.readBlock([0, 0, 0, 0]);
  */
+import { mapLimit } from "../concurrency";
 import { badInput } from "../errors";
 import { arrayData, checkDecodable, decodeArray, decodeStrings, isTextDtype, numpyName } from "../dtype";
 import type { ArrayData } from "../dtype";
@@ -33,7 +34,12 @@ export interface ArrayReadOptions extends RequestOptions {
   slice?: SliceSpec;
   /** Split reads larger than this many bytes. Default: the context's limit (300 MB). */
   responseBytesizeLimit?: number;
+  /** Pieces of a split read in flight at once. Default 2: the server reads one while the client receives the other. */
+  concurrency?: number;
 }
+
+/** Pieces of a split read requested at once (see ArrayReadOptions.concurrency). */
+export const DEFAULT_PIECE_CONCURRENCY = 2;
 
 /** One request of a split read: the selection and where its bytes land in the result. */
 export interface ReadPiece {
@@ -154,11 +160,11 @@ export class ArrayClient extends BaseClient {
     const total = product(axes.map((a) => a.count)) * itemsize;
     const limit = options.responseBytesizeLimit ?? this.context.responseBytesizeLimit;
     if (!Number.isInteger(limit) || limit < 1) throw badInput(`responseBytesizeLimit ${limit} must be a positive integer.`);
-    // One buffer for the result; every piece streams into its own stretch of it.
+    // One buffer for the result; every piece is received straight into its own stretch of it.
     const out = new Uint8Array(new ArrayBuffer(total));
-    for (const piece of planPieces(axes, itemsize, limit)) {
-      await this.#fetch(piece.axes, out.subarray(piece.offset, piece.offset + piece.bytes), options);
-    }
+    const pieces = planPieces(axes, itemsize, limit);
+    await mapLimit(pieces, options.concurrency ?? DEFAULT_PIECE_CONCURRENCY, (piece, signal) =>
+      this.#fetch(piece.axes, out.subarray(piece.offset, piece.offset + piece.bytes), { ...options, signal }), options.signal);
     return { bytes: out, shape };
   }
 

@@ -13,6 +13,7 @@
  * const { columns, arrays } = await primary.read();
  * columns.time.toArray(); arrays.adsimdet_image.shape;
  */
+import { mapLimit } from "../concurrency";
 import { badInput, isTiledError, TiledError } from "../errors";
 import { StreamMetadata } from "../schemas/bluesky";
 import type { ConfigurationEntry, DataKey } from "../schemas/bluesky";
@@ -29,6 +30,9 @@ import type { ArrayData } from "../dtype";
 import { isDatabrokerSpec, specVersion } from "./layout";
 import type { BlueskyLayout } from "./layout";
 import { TableClient } from "./table";
+
+/** A stream's children (its table and arrays) read at once by `read()`. */
+export const STREAM_READ_CONCURRENCY = 4;
 
 export interface StreamReadOptions extends RequestOptions {
   /** Only these data keys (and "time"); default: all. Use it to skip large detector arrays. */
@@ -121,26 +125,36 @@ export class BlueskyEventStream extends Container {
       this.#checkVariables(options.variables, new Set(read.known));
       return read.data;
     }
+    const children: [string, BaseClient][] = [];
+    for await (const entry of this.items(options)) children.push(entry);
+    // The children (the table, each detector's array) are read a few at a time: small runs are
+    // latency-bound, and the server can read one while the client receives another.
+    const reads = await mapLimit(children, STREAM_READ_CONCURRENCY, async ([key, child], signal) => {
+      if (child instanceof TableClient) {
+        const only = wanted ? child.columns.filter((c) => wanted.has(c) || c === "seq_num") : undefined;
+        return { key, table: await child.read({ ...options, signal, columns: only }) };
+      }
+      if (child instanceof ArrayClient && (!wanted || wanted.has(key))) return { key, array: await child.read({ ...options, signal }) };
+      return { key };
+    }, options.signal);
     let first: Table | null = null;
     const columns: Record<string, Vector> = {};
     const arrays: Record<string, ArrayData> = {};
     const known = new Set<string>();
-    for await (const [key, child] of this.items(options)) {
-      if (child instanceof TableClient) {
-        const only = wanted ? child.columns.filter((c) => wanted.has(c) || c === "seq_num") : undefined;
-        const table = await child.read({ ...options, columns: only });
-        first ??= table;
-        for (const name of table.schema.fields.map((f) => f.name)) {
+    for (const [i, read] of reads.entries()) {
+      const child = children[i][1];
+      if (read.table) {
+        first ??= read.table;
+        for (const name of read.table.schema.fields.map((f) => f.name)) {
           if (!name.startsWith("__")) known.add(name);
           // seq_num and ts_* are bookkeeping; __index_level_0__ is a pandas index written along.
           if (name === "seq_num" || name.startsWith("ts_") || name.startsWith("__")) continue;
-          const vector = table.getChild(name);
+          const vector = read.table.getChild(name);
           if (vector) columns[name] = vector;
         }
       } else if (child instanceof ArrayClient) {
-        known.add(key);
-        if (wanted && !wanted.has(key)) continue;
-        arrays[key] = await child.read(options);
+        known.add(read.key);
+        if (read.array) arrays[read.key] = read.array;
       }
     }
     this.#checkVariables(options.variables, known);
