@@ -142,10 +142,15 @@ export function normalizeBaseUrl(url: string): string {
 /** Options, then environment, then defaults; every value checked. */
 export function resolveSettings(options: TransportOptions = {}): TransportSettings {
   const baseUrl = normalizeBaseUrl(options.baseUrl ?? process.env.TILED_URL ?? DEFAULT_BASE_URL);
+  let protocol = "";
   try {
-    new URL(baseUrl);
+    protocol = new URL(baseUrl).protocol;
   } catch {
-    throw new TiledError("bad-input", `The server URL ${JSON.stringify(redactText(baseUrl))} is not a URL; expected e.g. "http://127.0.0.1:8000".`);
+    /* reported below */
+  }
+  // "localhost:8000" parses as a URL of scheme "localhost:": refuse it here, not at the first request.
+  if (protocol !== "http:" && protocol !== "https:") {
+    throw new TiledError("bad-input", `The server URL ${JSON.stringify(redactText(baseUrl))} is not an http(s) URL; expected e.g. "http://127.0.0.1:8000".`);
   }
   // An empty string in the environment means "no key", not "the key is empty".
   const key = options.apiKey ?? (process.env.TILED_API_KEY || undefined);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Record data-snapshots/ afresh from the two replica servers (SQL and legacy databroker): every response the notebooks and lib's
 # integration scenarios request, so that both replay with no server and no Python.
-# The freshness test (lib/test/freshness.test.ts) fails when these no longer match the server.
+# The freshness test (lib/test/freshness.live.test.ts) fails when these no longer match the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -13,7 +13,7 @@ export TILED_URL=$(bin/replica url)
 export TILED_LEGACY_URL=$(bin/replica url --layout mongo)
 rm -rf data-snapshots
 mkdir -p data-snapshots
-TILED_SNAPSHOTS=record npx --no-install vitest run lib/test/integration.test.ts
+TILED_SNAPSHOTS=record npx --no-install vitest run lib/test/integration.live.test.ts
 # Notebook 05 follows a run over a websocket as it is written: nothing there to replay.
 TILED_SNAPSHOTS=record python scripts/run_notebooks.py --out var/record $(ls notebooks/*.ipynb | grep -v 05_live_run)
 echo "recorded $(find data-snapshots -type f -name '*.json' | wc -l) responses into data-snapshots/ ($(du -sh data-snapshots | cut -f1))"

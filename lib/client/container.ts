@@ -25,7 +25,7 @@ import type { NodeResource } from "../schemas/node";
 import type { RequestOptions } from "../http/types";
 import { BaseClient } from "./base";
 import type { Context } from "./context";
-import { asKind, clientForItem } from "./kinds";
+import { asKind, clientForItem, withArticle } from "./kinds";
 import type { ClientKind, ClientKinds } from "./kinds";
 import { LazyView } from "./view";
 
@@ -258,7 +258,7 @@ export class Container extends BaseClient {
     }
     const found = clientForItem(this.context, item, [...this.path, first]);
     if (rest.length === 0) return found;
-    if (!(found instanceof Container)) throw badInput(`/${found.path.join("/")} has no children (it is a ${found.structureFamily}).`);
+    if (!(found instanceof Container)) throw badInput(`/${found.path.join("/")} has no children (it is ${withArticle(found.structureFamily ?? "node")}).`);
     return found.get(rest, options);
   }
 

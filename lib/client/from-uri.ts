@@ -19,7 +19,7 @@ import { normalizeBaseUrl } from "../settings";
 import { Container } from "./container";
 import { Context } from "./context";
 import type { ContextOptions } from "./context";
-import { clientForItem } from "./kinds";
+import { clientForItem, withArticle } from "./kinds";
 
 export interface FromUriOptions extends ContextOptions, RequestOptions {}
 
@@ -71,7 +71,7 @@ export async function fromContext(context: Context, path: readonly string[] = []
   const response = await context.transport.getJson(context.apiUrl("metadata", path), MetadataResponse, options);
   const client = clientForItem(context, response.data, path);
   if (!(client instanceof Container)) {
-    throw badInput(`/${path.join("/")} is a ${client.structureFamily}, not a container: open its parent and use get().`);
+    throw badInput(`/${path.join("/")} is ${withArticle(client.structureFamily ?? "node")}, not a container: open its parent and use get().`);
   }
   return client;
 }

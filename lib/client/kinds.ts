@@ -17,7 +17,7 @@
 import { TiledError } from "../errors";
 import type { NodeResource } from "../schemas/node";
 import type { ArrayClient } from "./array";
-import type { BaseClient } from "./base";
+import { BaseClient } from "./base";
 import type { CatalogOfBlueskyRuns } from "./catalog";
 import type { Container } from "./container";
 import type { Context } from "./context";
@@ -48,7 +48,11 @@ export interface StructureClients {
   kinds: { readonly [K in ClientKind]: new (context: Context, item: NodeResource, path: readonly string[]) => ClientKinds[K] };
 }
 
-/** The client for a node: the first of its specs with a client, else its structure family's. */
+/**
+ * The client for a node: the first of its specs with a client, else its structure family's. A
+ * family with no class here (sparse, awkward, …) gets a BaseClient: its metadata can be read and
+ * a listing that holds it still works, but it has no read().
+ */
 export function clientForItem(context: Context, item: NodeResource, path: readonly string[]): BaseClient {
   const table = context.structureClients;
   for (const spec of item.attributes.specs ?? []) {
@@ -57,10 +61,12 @@ export function clientForItem(context: Context, item: NodeResource, path: readon
   }
   const family = item.attributes.structure_family;
   const ctor = family ? table.families[family] : undefined;
-  if (!ctor) {
-    throw new TiledError("invalid-response", `No client for structure family ${JSON.stringify(family)} at /${path.join("/")}.`);
-  }
-  return new ctor(context, item, path);
+  return ctor ? new ctor(context, item, path) : new BaseClient(context, item, path);
+}
+
+/** "a container", "an array". */
+export function withArticle(noun: string): string {
+  return `${/^[aeiou]/i.test(noun) ? "an" : "a"} ${noun}`;
 }
 
 /** Return `client` typed as `kind`, or throw bad-input saying what it is instead. */
@@ -70,7 +76,7 @@ export function asKind<K extends ClientKind>(client: BaseClient, kind: K, table:
   const specs = client.specs.map((s) => s.name);
   throw new TiledError(
     "bad-input",
-    `/${client.path.join("/")} is a ${client.structureFamily ?? "node"}${specs.length ? ` (specs ${specs.join(", ")})` : ""}, not a ${kind}.`,
+    `/${client.path.join("/")} is ${withArticle(client.structureFamily ?? "node")}${specs.length ? ` (specs ${specs.join(", ")})` : ""}, not ${withArticle(kind)}.`,
     { url: client.uri },
   );
 }

@@ -362,7 +362,7 @@ export class Subscription implements AsyncIterable<LiveEvent> {
     }
     this.stats.reconnects++;
     const delay = Math.min(this.#policy.maxDelayMs, this.#policy.initialDelayMs * 2 ** (this.#failures - 1));
-    const timer = setTimeout(() => {
+    setTimeout(() => {
       if (!this.#channel.done) this.#connect();
     }, delay);
   }

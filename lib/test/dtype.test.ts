@@ -1,5 +1,7 @@
+// dtype.ts: array bytes → TypedArray (every kind and size, both byte orders, 64-bit integers exact),
+// and ArrayData, the result of an array read, with its lazy `numbers` view.
 import { describe, expect, it } from "vitest";
-import { byteswap, decodeArray, numpyName, numpyStr, toNested, toNumbers } from "../dtype";
+import { arrayData, byteswap, decodeArray, numpyName, numpyStr, toNested, toNumbers } from "../dtype";
 import { TiledError } from "../errors";
 import type { BuiltinDtype } from "../schemas/structures";
 
@@ -97,5 +99,42 @@ describe("helpers", () => {
     expect(Array.from(toNumbers(new BigInt64Array([1n, -2n])))).toEqual([1, -2]);
     expect(toNested(new Uint16Array([0, 1, 2, 3, 4, 5]), [2, 3])).toEqual([[0, 1, 2], [3, 4, 5]]);
     expect(toNested(new Float64Array([7]), [])).toBe(7);
+  });
+});
+
+describe("ArrayData.numbers", () => {
+  it("is the data itself for every type that holds JavaScript numbers (a uint16 image is never copied)", () => {
+    for (const c of cases.filter((x) => x.itemsize < 8 || x.kind === "f")) {
+      const dt: BuiltinDtype = { kind: c.kind, itemsize: c.itemsize, endianness: "little" };
+      const read = arrayData(decodeArray(encode(c.values, c.kind, c.itemsize, false), dt), [c.values.length], dt);
+      expect(read.numbers, c.name).toBe(read.data);
+      expect(read.dtype).toBe(c.name);
+    }
+  });
+  it("is a Float64Array of the exact values (below 2^53) for 64-bit integers and datetimes", () => {
+    for (const c of cases.filter((x) => x.itemsize === 8 && x.kind !== "f")) {
+      const dt: BuiltinDtype = { kind: c.kind, itemsize: 8, endianness: "little" };
+      const read = arrayData(decodeArray(encode(c.values, c.kind, 8, false), dt), [c.values.length], dt);
+      expect(read.numbers, c.name).toBeInstanceOf(Float64Array);
+      expect(Array.from(read.numbers)).toEqual(c.values.map((v) => Number(v)));
+    }
+    const exact = arrayData(new BigInt64Array([2n ** 53n, -(2n ** 53n), 1n]), [3], { kind: "i", itemsize: 8, endianness: "little" });
+    expect(Array.from(exact.numbers)).toEqual([9007199254740992, -9007199254740992, 1]);
+  });
+  it("is made on first use, once: not when the array is read, and the same Float64Array each time after", () => {
+    const data = new BigInt64Array([1n, 2n]);
+    const read = arrayData(data, [2], { kind: "i", itemsize: 8, endianness: "little" });
+    data[0] = 5n; // before the first use: seen
+    const first = read.numbers;
+    expect(Array.from(first)).toEqual([5, 2]);
+    data[0] = 7n; // after: the view made once is kept
+    expect(read.numbers).toBe(first);
+    expect(read.numbers[0]).toBe(5);
+  });
+  it("keeps its own copy of the shape", () => {
+    const shape = [2, 1];
+    const read = arrayData(new Uint8Array(2), shape, { kind: "u", itemsize: 1, endianness: "not_applicable" });
+    shape[0] = 99;
+    expect(read.shape).toEqual([2, 1]);
   });
 });

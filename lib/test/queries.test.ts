@@ -1,12 +1,14 @@
+// queries.ts: every query tiled registers, encoded as tiled.queries does, checked when made and
+// against what the server registered. Bad query values guard against hostile input (issue 10,
+// items 5 and 6).
 import { describe, expect, it } from "vitest";
-import { PartialUID, ScanID, ScanIDRange, TimeRange, rewriteBlueskyQuery, withStartPrefix } from "../bluesky-queries";
+import { PartialUID, ScanID, ScanIDRange, TimeRange } from "../bluesky-queries";
 import { TiledError } from "../errors";
-import { fulltextQuote, getPath, regexMatches } from "../loose";
 import {
-  Comparison, Contains, Eq, FullText, In, Key, KeyLookup, KeyPresent, KeysFilter, Like, NotEq, NotIn, Regex, SpecQuery, SpecsQuery,
+  BLUESKY_QUERY_NAMES, Comparison, Contains, Eq, FullText, In, Key, KeyLookup, KeyPresent, KeysFilter, Like, NotEq, NotIn, Regex, SpecQuery, SpecsQuery,
   StructureFamilyQuery, assertQueriesSupported, filterNamesInParams, queriesToParams,
 } from "../queries";
-import { searchSuffix } from "../requests";
+import { thrown } from "./caught";
 
 describe("query encoding mirrors tiled.queries encode()", () => {
   it("encodes every registered query", () => {
@@ -55,11 +57,6 @@ describe("query encoding mirrors tiled.queries encode()", () => {
     expect(() => Comparison("eq", "a", 1)).toThrow(/not one of lt, le, gt, ge/);
     expect(() => FullText("  ")).toThrow(/must not be empty/);
   });
-  it("a readable suffix keeps brackets and encodes values", () => {
-    expect(searchSuffix({ queries: [Eq("start.plan_name", "push_images")], sort: ["start.time"], limit: 300 })).toBe(
-      "?page[limit]=300&filter[eq][condition][key]=start.plan_name&filter[eq][condition][value]=%22push_images%22&sort=start.time",
-    );
-  });
 });
 
 describe("supported-query check", () => {
@@ -73,76 +70,46 @@ describe("supported-query check", () => {
     expect(() => assertQueriesSupported(["eq"], ["eq"])).not.toThrow();
     expect(filterNamesInParams([["filter[time_range][condition][since]", "1"], ["sort", "x"], ["filter[eq][condition][key]", "k"]])).toEqual(["time_range", "eq"]);
   });
-});
-
-describe("Bluesky conveniences, rewritten as bluesky-tiled-plugins does", () => {
-  it("TimeRange → Comparison ge/lt on start.time, dates read in the zone", () => {
-    const q = TimeRange({ since: "2022-05-01", until: "2022-11-01", timezone: "US/Central" });
-    expect(rewriteBlueskyQuery(q)).toEqual([Comparison("ge", "start.time", 1651381200), Comparison("lt", "start.time", 1667278800)]);
-    expect(rewriteBlueskyQuery(TimeRange({ until: 5, timezone: "UTC" }))).toEqual([Comparison("lt", "start.time", 5)]);
-    expect(() => TimeRange({ since: "2022-11-01", until: "2022-05-01", timezone: "UTC" })).toThrow(/must not be later/);
-    expect(() => TimeRange({ since: "2022-05-01", timezone: "Nowhere/Land" })).toThrow(/Unknown time zone/);
-  });
-  it("ScanID → Eq, ScanIDRange → ge/lt, PartialUID → Like prefix", () => {
-    expect(rewriteBlueskyQuery(ScanID(1960))).toEqual([Eq("start.scan_id", 1960)]);
-    expect(() => rewriteBlueskyQuery(ScanID(1, 2))).toThrow(/no longer supported/);
-    expect(rewriteBlueskyQuery(ScanIDRange(10, 20))).toEqual([Comparison("ge", "start.scan_id", 10), Comparison("lt", "start.scan_id", 20)]);
-    expect(rewriteBlueskyQuery(PartialUID("ae762f9c"))).toEqual([Like("start.uid", "ae762f9c%")]);
-  });
-  it("puts start. in front of bare keys only", () => {
-    expect(withStartPrefix(Eq("plan_name", "x"))).toEqual(Eq("start.plan_name", "x"));
-    expect(withStartPrefix(Eq("stop.exit_status", "success"))).toEqual(Eq("stop.exit_status", "success"));
-    expect(withStartPrefix(Eq("start.scan_id", 1))).toEqual(Eq("start.scan_id", 1));
-    expect(withStartPrefix(FullText("M9"))).toEqual(FullText("M9"));
+  it("a Bluesky query the server lacks points to Container.search, which rewrites it; another query does not", () => {
+    expect([TimeRange({ since: 0, timezone: "UTC" }), ScanID(1), ScanIDRange(1, 2), PartialUID("ae76")].map((q) => q.name).sort()).toEqual([...BLUESKY_QUERY_NAMES].sort());
+    let bluesky: unknown;
+    try {
+      assertQueriesSupported(["time_range"], ["eq"]);
+    } catch (err) {
+      bluesky = err;
+    }
+    expect(bluesky).toBeInstanceOf(TiledError);
+    expect((bluesky as TiledError).message).toContain("rewritten on the client: use them through Container.search");
+    expect(() => assertQueriesSupported(["regex"], ["eq"])).toThrow(/does not support the query "regex"/);
+    expect(() => assertQueriesSupported(["regex"], ["eq"])).not.toThrow(/rewritten on the client/);
   });
 });
 
-describe("loose matches", () => {
-  it("quotes words SQLite FTS5 would reject", () => {
-    expect(fulltextQuote("M9")).toBe("M9");
-    expect(fulltextQuote("M9 dev-run")).toBe('M9 "dev-run"');
-    expect(fulltextQuote("pow*")).toBe("pow*");
-    expect(fulltextQuote("bdp@terrier.xray")).toBe('"bdp@terrier.xray"');
-    expect(fulltextQuote("a-b*")).toBe('"a-b"*');
-    expect(fulltextQuote('"already quoted"')).toBe('"""already" "quoted"""');
-    expect(FullText("M9-x").text).toBe('"M9-x"');
-    expect(FullText("M9-x", { raw: true }).text).toBe("M9-x");
+describe("5. query values are checked when the query is made", () => {
+  it("NaN, undefined, BigInt, null, objects and lists are bad-input naming the key", async () => {
+    const bad: unknown[] = [Number.NaN, Number.POSITIVE_INFINITY, undefined, BigInt(3), null, { a: 1 }, [1, 2], "a\u0000b"];
+    for (const value of bad) {
+      for (const make of [
+        () => Eq("start.scan_id", value as number),
+        () => NotEq("start.scan_id", value as number),
+        () => Comparison("ge", "start.scan_id", value as number),
+        () => Contains("start.scan_id", value as number),
+        () => In("start.scan_id", [1, value as number]),
+      ]) {
+        const err = await thrown(make);
+        expect(err.code).toBe("bad-input");
+        expect(err.message).toContain('"start.scan_id"');
+      }
+    }
   });
-  it("client-side regex searches string values at a dotted key", () => {
-    const md = { start: { plan_name: "push_images", scan_id: 3 } };
-    expect(getPath(md, "start.plan_name")).toBe("push_images");
-    expect(getPath(md, "start.nope.deeper")).toBeUndefined();
-    expect(regexMatches(md, Regex("start.plan_name", "images$"))).toBe(true);
-    expect(regexMatches(md, Regex("start.plan_name", "^PUSH"))).toBe(false);
-    expect(regexMatches(md, Regex("start.plan_name", "^PUSH", false))).toBe(true);
-    expect(regexMatches(md, Regex("start.scan_id", "3"))).toBe(false); // strings only, as tiled's in-memory regex
-    expect(() => regexMatches(md, Regex("start.plan_name", "(a)\\1"))).toThrow(/not valid RE2 syntax/);
+  it("null points to KeyPresent, BigInt to Number()", async () => {
+    expect((await thrown(() => Eq("start.x", null as unknown as string))).message).toContain('KeyPresent("start.x", false)');
+    expect((await thrown(() => Eq("start.x", BigInt(1) as unknown as number))).message).toContain("Number(");
   });
 });
 
-describe("Bluesky queries sent to a server that runs them (databroker), in the forms it accepts", () => {
-  it("time_range: epoch numbers and the zone always (dates give 422, no zone a 500)", () => {
-    const q = TimeRange({ since: "2022-05-01", until: "2022-11-01", timezone: "US/Central" });
-    expect(queriesToParams([q])).toEqual([
-      ["filter[time_range][condition][since]", "1651381200"],
-      ["filter[time_range][condition][until]", "1667278800"],
-      ["filter[time_range][condition][timezone]", "US/Central"],
-    ]);
-    expect(queriesToParams([TimeRange({ until: 5, timezone: "UTC" })])).toEqual([
-      ["filter[time_range][condition][until]", "5"],
-      ["filter[time_range][condition][timezone]", "UTC"],
-    ]);
-  });
-  it("scan_id: a comma list and duplicates (a JSON list, or no duplicates, is a 500)", () => {
-    expect(queriesToParams([ScanID(1960, 2035)])).toEqual([
-      ["filter[scan_id][condition][scan_ids]", "1960,2035"],
-      ["filter[scan_id][condition][duplicates]", "latest"],
-    ]);
-    expect(queriesToParams([ScanIDRange(1, 10), PartialUID("ae762f9c", "a1233634")])).toEqual([
-      ["filter[scan_id_range][condition][start_id]", "1"],
-      ["filter[scan_id_range][condition][end_id]", "10"],
-      ["filter[scan_id_range][condition][duplicates]", "latest"],
-      ["filter[partial_uid][condition][partial_uids]", "ae762f9c,a1233634"],
-    ]);
+describe("6. full text never reaches the server as FTS5 syntax", () => {
+  it("NUL is bad-input", async () => {
+    expect((await thrown(() => FullText("M9\u0000"))).code).toBe("bad-input");
   });
 });

@@ -1,6 +1,6 @@
-// The same scenarios as integration.test.ts, answered from data-snapshots/ with no server and no
+// The same scenarios as integration.live.test.ts, answered from data-snapshots/ with no server and no
 // Python: unit tests on recorded responses. Record them with the replica running:
-//   TILED_SNAPSHOTS=record npx vitest run lib/test/integration.test.ts   (part of `npm run snapshots:record`)
+//   TILED_SNAPSHOTS=record npx vitest run lib/test/integration.live.test.ts   (part of `npm run snapshots:record`)
 import { beforeAll, describe, expect, it } from "vitest";
 import { fromUri } from "../client/from-uri";
 import type { Container } from "../client/container";

@@ -1,6 +1,10 @@
+// time.ts: the demo's isotime_to_timestamp, ported, and its inverse. Local times a daylight-saving
+// change makes ambiguous or impossible guard against careless input (issue 10, item 3).
 import { describe, expect, it } from "vitest";
+import { TimeRange } from "../bluesky-queries";
 import { TiledError } from "../errors";
 import { isotimeToTimestamp, timestampToIsotime } from "../time";
+import { thrown } from "./caught";
 
 describe("isotimeToTimestamp", () => {
   it("reads dates in the named zone (the demo's US/Central)", () => {
@@ -52,5 +56,32 @@ describe("timestampToIsotime", () => {
   });
   it("rejects a non-finite epoch", () => {
     expect(() => timestampToIsotime(Number.NaN, "UTC")).toThrow(/Invalid epoch/);
+  });
+});
+
+describe("3. local times a daylight-saving change makes ambiguous or impossible", () => {
+  it("a time that happens twice names both instants and asks for an offset", async () => {
+    const err = await thrown(() => isotimeToTimestamp("2022-11-06 01:15", "America/New_York"));
+    expect(err.code).toBe("bad-input");
+    expect(err.message).toContain("happens twice in America/New_York");
+    expect(err.message).toContain("2022-11-06T01:15:00-04:00");
+    expect(err.message).toContain("2022-11-06T01:15:00-05:00");
+  });
+  it("a time that never happens says so, with the zone and offsets to choose from", async () => {
+    for (const [text, zone] of [["2022-03-27 02:30", "Europe/Berlin"], ["2022-03-13T02:30", "US/Central"]]) {
+      const err = await thrown(() => isotimeToTimestamp(text, zone));
+      expect(err.code).toBe("bad-input");
+      expect(err.message).toContain(`does not exist in ${zone}`);
+      expect(err.message).toMatch(/explicit offset/);
+    }
+    // Through TimeRange the caller sees that message, not "since must not be later than until".
+    const err = await thrown(() => TimeRange({ since: "2022-03-13T02:30", until: "2022-03-13T03:00", timezone: "US/Central" }));
+    expect(err.message).toContain("does not exist in US/Central");
+  });
+  it("an explicit offset, and ordinary local times, still work", () => {
+    expect(isotimeToTimestamp("2022-11-06T01:15:00-05:00", "America/New_York")).toBe(1667715300);
+    expect(isotimeToTimestamp("2022-11-06T01:15:00-04:00", "America/New_York")).toBe(1667711700);
+    expect(isotimeToTimestamp("2022-05-01", "US/Central")).toBe(1651381200);
+    expect(isotimeToTimestamp("2022-03-13T03:30", "US/Central")).toBe(1647160200);
   });
 });

@@ -1,332 +1,189 @@
-import { caught } from "./caught";
-import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
-import { inspect } from "node:util";
-import { afterEach, describe, expect, it } from "vitest";
+// transport.ts: the Transport facade. JSON bodies capped and validated; binary bodies received whole,
+// into the caller's buffer when given, with both bulk readers (socket and node-fetch) giving the
+// same bytes. Some cases guard against hostile input (issue 10: the numbered tests, item 9).
+import { tableFromArrays, tableFromIPC, tableToIPC } from "apache-arrow";
+import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { TiledError, redactUrl } from "../errors";
 import { fromUri } from "../client/from-uri";
-import { checkPageSize, paginate, withCountField } from "../pagination";
-import { Eq, queriesToParams } from "../queries";
-import { requestsTiled, searchSuffix } from "../requests";
-import { About } from "../schemas/about";
-import { checkSnapshots, firstDifference, normalizeBody } from "../freshness";
-import { listSnapshots } from "../snapshots";
+import { ARROW_MIME_TYPE } from "../client/table";
+import type { BulkReader } from "../settings";
 import { Transport } from "../transport";
-import { closedPort, sendJson, startLocalServer } from "./local-server";
-import type { LocalServer } from "./local-server";
+import { caught } from "./caught";
+import { FAST_RETRY, localServers, sendBytes } from "./local-server";
+import { nodeJson, treeHandler } from "./tiled-json";
 
-const servers: LocalServer[] = [];
-afterEach(async () => {
-  while (servers.length) await servers.pop()?.close();
+const serve = localServers();
+const fast = FAST_RETRY;
+
+describe("9. JSON bodies are capped", () => {
+  it("a chunked body (no Content-Length) past the cap is too-large, and reading stops", async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" }); // chunked: no Content-Length
+      const chunk = "x".repeat(64 * 1024);
+      let sent = 0;
+      const push = () => {
+        while (sent < 200 && res.write(chunk)) sent++;
+        if (sent < 200 && !res.destroyed) res.once("drain", push);
+        else res.end();
+      };
+      push();
+    });
+    const transport = new Transport({ baseUrl: server.url, maxJsonBytes: 1_000_000, ...fast });
+    const err = await caught(transport.getJson(`${server.url}/x`, z.unknown()));
+    expect(err.code).toBe("too-large");
+    expect(err.message).toContain("1000000-byte limit");
+  });
+  it("a body announced larger than the cap is refused before reading it", async () => {
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": String(5_000_000) });
+      res.write("[");
+    });
+    const err = await caught(new Transport({ baseUrl: server.url, maxJsonBytes: 1_000_000, ...fast }).getJson(`${server.url}/x`, z.unknown()));
+    expect(err.code).toBe("too-large");
+    expect(err.message).toContain("5000000 bytes");
+  });
 });
-async function serve(handler: Parameters<typeof startLocalServer>[0]): Promise<LocalServer> {
-  const server = await startLocalServer(handler);
-  servers.push(server);
-  return server;
+
+const BULK_READERS: readonly BulkReader[] = ["socket", "fetch"];
+const OCTET = "application/octet-stream";
+
+/** `n` deterministic pseudo-random bytes (every byte value, no repeating pattern a bug could hide in). */
+function noise(n: number, seed = 1): Uint8Array {
+  const out = new Uint8Array(n);
+  let x = seed;
+  for (let i = 0; i < n; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    out[i] = x >>> 24;
+  }
+  return out;
 }
-const fast = { retry: { attempts: 3, initialDelayMs: 5, totalTimeoutMs: 5_000 } };
 
-describe("server down", () => {
-  it("names the URL and says how to start the replica", async () => {
-    const port = await closedPort();
-    const err = await caught(fromUri(`http://127.0.0.1:${port}`, fast));
-    expect(err.code).toBe("unreachable");
-    expect(err.message).toContain(`http://127.0.0.1:${port}`);
-    expect(err.message).toContain("bin/replica start");
-    expect(err.message).toContain("scripts/setup.sh");
-  });
-  it("retries a refused connection a bounded number of times, within the time bound", async () => {
-    const port = await closedPort();
-    const started = Date.now();
-    const transport = new Transport({ baseUrl: `http://127.0.0.1:${port}`, retry: { attempts: 4, initialDelayMs: 50, totalTimeoutMs: 120 } });
-    await caught(transport.getJson(`http://127.0.0.1:${port}/api/v1/`, About));
-    // 50 + 100 ms of waiting fits 120 ms only for the first retry: two attempts, well under a second.
-    expect(Date.now() - started).toBeLessThan(1000);
-  });
-});
-
-describe("retries: only transport errors and 5xx", () => {
-  it("retries 503 until it succeeds", async () => {
-    const server = await serve((_req, res, n) => (n < 3 ? sendJson(res, 503, { detail: "busy" }) : sendJson(res, 200, { ok: true })));
-    const transport = new Transport({ baseUrl: server.url, ...fast });
-    await expect(transport.getJson(`${server.url}/x`, z.object({ ok: z.boolean() }))).resolves.toEqual({ ok: true });
-    expect(server.requests).toHaveLength(3);
-  });
-  it("gives up after the attempts and reports the last 503 with detail and request id", async () => {
-    const server = await serve((_req, res) => sendJson(res, 503, { detail: "Service unavailable" }, { "x-tiled-request-id": "abc123" }));
-    const transport = new Transport({ baseUrl: server.url, ...fast });
-    const err = await caught(transport.getJson(`${server.url}/x`, z.unknown()));
-    expect(server.requests).toHaveLength(3);
-    expect(err).toMatchObject({ code: "http", status: 503, detail: "Service unavailable", requestId: "abc123" });
-    expect(err.message).toContain("abc123");
-  });
-  it("never retries a 500: tiled answers 500 for a request it cannot handle, and the same request fails again", async () => {
-    const server = await serve((_req, res) => sendJson(res, 500, { detail: "Internal server error" }, { "x-tiled-request-id": "abc123" }));
-    const transport = new Transport({ baseUrl: server.url, ...fast });
-    const err = await caught(transport.getJson(`${server.url}/x`, z.unknown()));
-    expect(server.requests).toHaveLength(1);
-    expect(err).toMatchObject({ code: "http", status: 500, detail: "Internal server error", requestId: "abc123" });
-  });
-  it("never retries a 4xx", async () => {
-    const server = await serve((req, res) =>
-      sendJson(res, 400, { detail: req.url?.includes("regex") ? "The query type 'Regex' is not supported on this node." : "Response would exceed 300000000." }),
-    );
-    const transport = new Transport({ baseUrl: server.url, ...fast });
-    const err = await caught(transport.getJson(`${server.url}/x`, z.unknown()));
-    expect(server.requests).toHaveLength(1);
-    expect(err).toMatchObject({ code: "http", status: 400 });
-    // The node refusing a registered query is reported as unsupported-query.
-    const regex = await caught(transport.getJson(`${server.url}/regex`, z.unknown()));
-    expect(regex).toMatchObject({ code: "unsupported-query", status: 400 });
-    expect(server.requests).toHaveLength(2);
-  });
-  it("a 404 is code not-found; FastAPI's validation list is kept as detail", async () => {
-    const server = await serve((req, res) =>
-      req.url?.includes("limit")
-        ? sendJson(res, 422, { detail: [{ type: "less_than_equal", loc: ["query", "page[limit]"], msg: "Input should be less than or equal to 300" }] })
-        : sendJson(res, 404, { detail: "No such entry: ['nope']" }),
-    );
-    const transport = new Transport({ baseUrl: server.url, ...fast });
-    expect(await caught(transport.getJson(`${server.url}/metadata/nope`, z.unknown()))).toMatchObject({ code: "not-found", status: 404, detail: "No such entry: ['nope']" });
-    const e422 = await caught(transport.getJson(`${server.url}/search?page[limit]=301`, z.unknown()));
-    expect(e422.message).toContain("query.page[limit]: Input should be less than or equal to 300");
-  });
-});
-
-describe("timeouts through AbortSignal", () => {
-  it("a slow answer becomes a timeout error after timeoutMs", async () => {
-    const server = await serve((_req, res) => setTimeout(() => sendJson(res, 200, {}), 2_000));
-    const transport = new Transport({ baseUrl: server.url, timeoutMs: 100, retry: { attempts: 1 } });
-    const err = await caught(transport.getJson(`${server.url}/slow`, z.unknown()));
-    expect(err.code).toBe("timeout");
-    expect(err.message).toContain("100 ms");
-  });
-  it("the caller's signal cancels", async () => {
-    const server = await serve((_req, res) => setTimeout(() => sendJson(res, 200, {}), 2_000));
-    const transport = new Transport({ baseUrl: server.url, retry: { attempts: 3 } });
-    const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
-    const err = await caught(transport.getJson(`${server.url}/slow`, z.unknown(), { signal: controller.signal }));
-    expect(err.code).toBe("aborted");
-    expect(server.requests).toHaveLength(1);
-  });
-});
-
-describe("compression", () => {
-  it("asks for bulk data uncompressed by default, JSON compressed; compression: true lets the server choose", async () => {
-    const server = await serve((req, res) => {
-      if (req.url?.includes("bytes")) {
+describe.each(BULK_READERS)("binary bodies with bulkReader %s", (bulkReader) => {
+  describe("malformed responses", () => {
+    it("a short binary body is invalid-response", async () => {
+      const server = await serve((_req, res) => {
         res.writeHead(200, { "content-type": "application/octet-stream" });
-        res.end(Buffer.alloc(4));
-      } else sendJson(res, 200, {});
+        res.end(Buffer.alloc(10));
+      });
+      const transport = new Transport({ baseUrl: server.url, bulkReader, ...fast });
+      const err = await caught(transport.getBytes(`${server.url}/bytes`, { accept: "application/octet-stream", expectedBytes: 16 }));
+      expect(err.message).toContain("Expected 16 bytes but the server sent 10");
     });
-    await new Transport({ baseUrl: server.url }).getBytes(`${server.url}/bytes`, { accept: "application/octet-stream", expectedBytes: 4 });
-    await new Transport({ baseUrl: server.url }).getJson(`${server.url}/json`, z.unknown());
-    await new Transport({ baseUrl: server.url, compression: true }).getBytes(`${server.url}/bytes`, { accept: "application/octet-stream", expectedBytes: 4 });
-    expect(server.requests.map((r) => r.headers["accept-encoding"])).toEqual(["identity", expect.stringContaining("gzip"), expect.stringContaining("gzip")]);
   });
-});
 
-describe("malformed responses", () => {
-  it("bad JSON is invalid-response naming the URL", async () => {
-    const server = await serve((_req, res) => {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end('{"data": [1, 2');
-    });
-    const err = await caught(requestsTiled("127.0.0.1", "bdp2022", { port: Number(new URL(server.url).port), ...fast }));
-    expect(err.code).toBe("invalid-response");
-    expect(err.message).toContain("not JSON");
-    expect(err.url).toContain("/api/v1/search/bdp2022");
-  });
-  it("JSON of the wrong shape names the failing zod path and the URL", async () => {
-    const server = await serve((_req, res) => sendJson(res, 200, { data: [{ id: "x", attributes: { ancestors: "oops" } }], links: {}, meta: {} }));
-    const err = await caught(requestsTiled("127.0.0.1", "bdp2022", { port: Number(new URL(server.url).port), ...fast }));
-    expect(err.code).toBe("invalid-response");
-    expect(err.message).toContain("data[0].attributes.ancestors");
-    expect(err.message).toContain(`${server.url}/api/v1/search/bdp2022`);
-  });
-  it("a short binary body is invalid-response", async () => {
-    const server = await serve((_req, res) => {
-      res.writeHead(200, { "content-type": "application/octet-stream" });
-      res.end(Buffer.alloc(10));
-    });
-    const transport = new Transport({ baseUrl: server.url, ...fast });
-    const err = await caught(transport.getBytes(`${server.url}/bytes`, { accept: "application/octet-stream", expectedBytes: 16 }));
-    expect(err.message).toContain("Expected 16 bytes but the server sent 10");
-  });
-});
-
-describe("API key", () => {
-  const KEY = "secret-api-key-5f3a9c";
-  it("is sent as Authorization: Apikey and appears in no error, message, inspection or URL", async () => {
-    const server = await serve((_req, res) => sendJson(res, 401, { detail: "Invalid API key" }));
-    const transport = new Transport({ baseUrl: server.url, apiKey: KEY, ...fast });
-    const err = await caught(transport.getJson(`${server.url}/api/v1/metadata/x?api_key=${KEY}`, z.unknown()));
-    expect(server.requests[0].headers.authorization).toBe(`Apikey ${KEY}`);
-    for (const text of [String(err), err.message, err.stack ?? "", JSON.stringify(err), inspect(err, { depth: 5 }), inspect(transport, { depth: 5, showHidden: true })]) {
-      expect(text).not.toContain(KEY);
-    }
-    expect(err.url).toContain("api_key=REDACTED");
-  });
-  it("comes from TILED_API_KEY when not given", async () => {
-    const server = await serve((_req, res) => sendJson(res, 200, {}));
-    process.env.TILED_API_KEY = KEY;
-    try {
-      await new Transport({ baseUrl: server.url }).getJson(`${server.url}/x`, z.unknown());
-    } finally {
-      delete process.env.TILED_API_KEY;
-    }
-    expect(server.requests[0].headers.authorization).toBe(`Apikey ${KEY}`);
-  });
-  it("redactUrl strips keys and credentials", () => {
-    expect(redactUrl(`http://u:p@h:1/a?api_key=${KEY}&x=1`)).toBe("http://h:1/a?api_key=REDACTED&x=1");
-    expect(redactUrl(`/a?api_key=${KEY}`)).toBe("/a?api_key=REDACTED");
-  });
-  it("is never written into snapshots, even when the server echoes it", async () => {
-    const server = await serve((req, res) => sendJson(res, 200, { echoed: req.headers.authorization, url: `http://${req.headers.host}${req.url}` }));
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "snap-"));
-    const transport = new Transport({ baseUrl: server.url, apiKey: KEY, snapshots: "record", snapshotDir: dir, ...fast });
-    await transport.getJson(`${server.url}/api/v1/search/x?api_key=${KEY}&page[limit]=1`, z.unknown());
-    const files = fs.readdirSync(dir, { recursive: true }).map(String);
-    expect(files.length).toBeGreaterThan(0);
-    for (const file of files) {
-      const full = path.join(dir, file);
-      if (fs.statSync(full).isFile()) expect(fs.readFileSync(full, "utf8")).not.toContain(KEY);
-    }
-    const [entry] = listSnapshots(dir);
-    expect(entry.request.query).toEqual([["page[limit]", "1"]]);
-    // Replay without a key gives the recorded (redacted) body back, base URL substituted.
-    const replay = new Transport({ baseUrl: "http://127.0.0.1:9", snapshots: "replay", snapshotDir: dir });
-    const body = await replay.getJson("http://127.0.0.1:9/api/v1/search/x?page[limit]=1", z.object({ echoed: z.string(), url: z.string() }));
-    expect(body.echoed).toBe("Apikey {{REDACTED}}");
-    expect(body.url.startsWith("http://127.0.0.1:9/api/v1/search/x")).toBe(true);
-  });
-});
-
-describe("snapshots", () => {
-  it("replay miss is snapshot-missing and says how to record", async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "snap-"));
-    const transport = new Transport({ baseUrl: "http://127.0.0.1:9", snapshots: "replay", snapshotDir: dir });
-    const err = await caught(transport.getJson("http://127.0.0.1:9/api/v1/metadata/bdp2022", z.unknown()));
-    expect(err.code).toBe("snapshot-missing");
-    expect(err.message).toContain("npm run snapshots:record");
-    expect(err.message).toContain("/api/v1/metadata/bdp2022");
-  });
-  it("keys ignore host and parameter order across names, but keep the order of repeated names", async () => {
-    const server = await serve((req, res) => sendJson(res, 200, { url: req.url }));
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "snap-"));
-    const rec = new Transport({ baseUrl: server.url, snapshots: "record", snapshotDir: dir });
-    await rec.getJson(`${server.url}/api/v1/search/c?sort=b&page[limit]=5&sort=a`, z.unknown());
-    const replay = new Transport({ baseUrl: "http://localhost:1", snapshots: "replay", snapshotDir: dir });
-    await expect(replay.getJson("http://localhost:1/api/v1/search/c?page[limit]=5&sort=b&sort=a", z.unknown())).resolves.toBeTruthy();
-    expect((await caught(replay.getJson("http://localhost:1/api/v1/search/c?page[limit]=5&sort=a&sort=b", z.unknown()))).code).toBe("snapshot-missing");
-  });
-  it("records errors too, and replays them as the same TiledError", async () => {
-    const server = await serve((_req, res) => sendJson(res, 404, { detail: "No such entry: ['nope']" }));
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "snap-"));
-    await caught(new Transport({ baseUrl: server.url, snapshots: "record", snapshotDir: dir }).getJson(`${server.url}/api/v1/metadata/nope`, z.unknown()));
-    const err = await caught(new Transport({ baseUrl: "http://h:1", snapshots: "replay", snapshotDir: dir }).getJson("http://h:1/api/v1/metadata/nope", z.unknown()));
-    expect(err).toMatchObject({ code: "not-found", status: 404, detail: "No such entry: ['nope']" });
-  });
-  it("the freshness check reports a response that changed, and passes one that did not", async () => {
-    let plan = "scan";
-    const server = await serve((req, res) => sendJson(res, 200, { plan, self: `http://${req.headers.host}${req.url}` }));
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "snap-"));
-    const rec = new Transport({ baseUrl: server.url, snapshots: "record", snapshotDir: dir });
-    await rec.getJson(`${server.url}/api/v1/metadata/a`, z.unknown());
-    expect(await checkSnapshots({ baseUrl: server.url, dir })).toEqual({ checked: 1, stale: [] });
-    plan = "count";
-    const report = await checkSnapshots({ baseUrl: server.url, dir });
-    expect(report.stale).toHaveLength(1);
-    expect(report.stale[0].reason).toContain('$.plan: recorded "scan", now "count"');
-    expect(normalizeBody({ b: 1, a: [{ d: 2, c: 3 }] }, ["d"])).toEqual({ a: [{ c: 3 }], b: 1 });
-    expect(firstDifference({ a: [1, 2] }, { a: [1, 2, 3] })).toBe("$.a: 2 items recorded, 3 now");
-  });
-  it("binary bodies go to a .bin file and replay byte for byte", async () => {
-    const bytes = Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]);
-    const server = await serve((_req, res) => {
-      res.writeHead(200, { "content-type": "application/octet-stream" });
-      res.end(bytes);
-    });
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "snap-"));
-    await new Transport({ baseUrl: server.url, snapshots: "record", snapshotDir: dir }).getBytes(`${server.url}/api/v1/array/full/a`, { accept: "application/octet-stream", expectedBytes: 8 });
-    const [entry] = listSnapshots(dir);
-    expect(entry.bodyFile).toMatch(/\.bin$/);
-    const into = new Uint8Array(8);
-    const got = await new Transport({ baseUrl: "http://h:1", snapshots: "replay", snapshotDir: dir }).getBytes("http://h:1/api/v1/array/full/a", { accept: "application/octet-stream", expectedBytes: 8, into });
-    expect(got).toBe(into);
-    expect(Array.from(into)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
-  });
-});
-
-describe("pagination", () => {
-  it("page size must be 1…300", () => {
-    for (const bad of [0, -1, 301, 1.5, Number.NaN]) {
-      expect(() => checkPageSize(bad)).toThrow(/must be an integer from 1 to 300/);
-    }
-    expect(checkPageSize(300)).toBe(300);
-  });
-  it("re-adds filters and sort to links.next (which carries only page parameters) and stops on an empty page", async () => {
+  it("more than expectedBytes is invalid-response, announced or found while reading", async () => {
     const server = await serve((req, res) => {
-      const url = new URL(req.url ?? "", "http://x");
-      const offset = Number(url.searchParams.get("page[offset]") ?? 0);
-      const data = offset < 4 ? [{ id: `k${offset}`, attributes: { ancestors: [] } }, { id: `k${offset + 1}`, attributes: { ancestors: [] } }] : [];
-      // Like tiled: next always set, even past the end.
-      sendJson(res, 200, { data, links: { next: `http://${req.headers.host}/api/v1/search/c?page[offset]=${offset + 2}&page[limit]=2` }, meta: { count: 4 } });
+      if (req.url === "/announced") return sendBytes(res, new Uint8Array(16));
+      res.writeHead(200, { "content-type": OCTET }); // chunked: no Content-Length
+      res.write(Buffer.alloc(6));
+      setTimeout(() => res.end(Buffer.alloc(10)), 10);
     });
-    const transport = new Transport({ baseUrl: server.url });
-    const ids: string[] = [];
-    const params = queriesToParams([Eq("start.plan_name", "scan")]);
-    for await (const page of paginate(transport, `${server.url}/api/v1/search/c`, { params, sort: ["-start.time"], pageSize: 2 })) ids.push(...page.data.map((d) => d.id));
-    expect(ids).toEqual(["k0", "k1", "k2", "k3"]);
-    expect(server.requests).toHaveLength(3);
-    for (const r of server.requests) {
-      const url = new URL(r.url, "http://x");
-      expect(url.searchParams.get("filter[eq][condition][key]")).toBe("start.plan_name");
-      expect(url.searchParams.get("filter[eq][condition][value]")).toBe('"scan"');
-      expect(url.searchParams.getAll("sort")).toEqual(["-start.time"]);
+    const transport = new Transport({ baseUrl: server.url, bulkReader, ...fast });
+    for (const where of ["/announced", "/chunked"]) {
+      const err = await caught(transport.getBytes(`${server.url}${where}`, { accept: OCTET, expectedBytes: 8 }));
+      expect(err.code, where).toBe("invalid-response");
+      expect(err.message).toContain("more than the expected 8 bytes");
     }
   });
-  it("a full page without a next link is followed at the next offset; a short page ends the walk", async () => {
-    // tiled 0.2.20 under a sort, without `count` in fields: links.next is null too early.
-    const items = ["a", "b", "c", "d", "e"];
+
+  it("expectedBytes/into: the body lands in the caller's buffer, in place, its neighbours untouched", async () => {
+    const body = noise(1000);
+    const server = await serve((_req, res) => sendBytes(res, body));
+    const transport = new Transport({ baseUrl: server.url, bulkReader, ...fast });
+    const whole = new Uint8Array(1010).fill(0xee);
+    const into = whole.subarray(5, 1005);
+    const got = await transport.getBytes(`${server.url}/x`, { accept: OCTET, expectedBytes: 1000, into });
+    expect(got.buffer).toBe(whole.buffer);
+    expect(got.byteOffset).toBe(5);
+    expect(got.byteLength).toBe(1000);
+    expect(Buffer.from(into).equals(Buffer.from(body))).toBe(true);
+    expect([...whole.subarray(0, 5), ...whole.subarray(1005)]).toEqual(new Array(10).fill(0xee));
+    // Without `into`: a fresh buffer of exactly expectedBytes, at offset 0 (so any TypedArray view is aligned).
+    const fresh = await transport.getBytes(`${server.url}/x`, { accept: OCTET, expectedBytes: 1000 });
+    expect([fresh.byteOffset, fresh.byteLength, fresh.buffer.byteLength]).toEqual([0, 1000, 1000]);
+    expect(Buffer.from(fresh).equals(Buffer.from(body))).toBe(true);
+  });
+
+  it("an `into` buffer of another size than expectedBytes is bad-input, and nothing is sent", async () => {
+    const server = await serve((_req, res) => sendBytes(res, new Uint8Array(8)));
+    const transport = new Transport({ baseUrl: server.url, bulkReader, ...fast });
+    const err = await caught(transport.getBytes(`${server.url}/x`, { accept: OCTET, expectedBytes: 8, into: new Uint8Array(4) }));
+    expect(err.code).toBe("bad-input");
+    expect(err.message).toContain("holds 4 bytes, not the expected 8");
+    expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe("both bulk readers give the same bytes", () => {
+  it("octet-stream (announced and chunked) and Arrow bodies, byte for byte, from two distinct HTTP clients", async () => {
+    const octets = noise(3 * 1024 * 1024 + 17);
+    const arrow = tableToIPC(tableFromArrays({ x: Float64Array.from({ length: 5000 }, (_, i) => i / 7), n: Int32Array.from({ length: 5000 }, (_, i) => -i) }), "file");
     const server = await serve((req, res) => {
-      const url = new URL(req.url ?? "", "http://x");
-      const offset = Number(url.searchParams.get("page[offset]") ?? 0);
-      const limit = Number(url.searchParams.get("page[limit]"));
-      const data = items.slice(offset, offset + limit).map((id) => ({ id, attributes: { ancestors: [] } }));
-      sendJson(res, 200, { data, links: { next: null }, meta: { count: 2 } });
+      if (req.url === "/arrow") return sendBytes(res, arrow, ARROW_MIME_TYPE);
+      if (req.url === "/announced") return sendBytes(res, octets);
+      res.writeHead(200, { "content-type": OCTET }); // chunked
+      for (let at = 0; at < octets.length; at += 100_000) res.write(octets.subarray(at, at + 100_000));
+      res.end();
     });
-    const transport = new Transport({ baseUrl: server.url });
-    const ids: string[] = [];
-    for await (const page of paginate(transport, `${server.url}/api/v1/search/c`, { params: [["fields", ""]], sort: ["start.time"], pageSize: 2 })) {
-      ids.push(...page.data.map((d) => d.id));
-    }
-    expect(ids).toEqual(items);
-    expect(server.requests.map((r) => new URL(r.url, "http://x").searchParams.get("page[offset]"))).toEqual([null, "2", "4"]);
-    // No exact count is asked for on each page: it makes the server count every match per page.
-    for (const r of server.requests) expect(new URL(r.url, "http://x").searchParams.getAll("fields")).toEqual([""]);
-  });
-  it("a hand-built search suffix asks for an exact count whenever fields are chosen", async () => {
-    expect(withCountField([["fields", ""]])).toEqual([["fields", "count"], ["fields", "structure_family"]]);
-    expect(withCountField([["fields", "metadata"], ["x", "1"]])).toEqual([["fields", "metadata"], ["x", "1"], ["fields", "count"]]);
-    expect(withCountField([["fields", "count"]])).toEqual([["fields", "count"]]);
-    expect(withCountField([["sort", "a"]])).toEqual([["sort", "a"]]);
-    expect(searchSuffix({ fields: [] })).toBe("?fields=count&fields=structure_family");
-  });
-  it("a next link pointing back to a page already read is an error, not a loop", async () => {
-    const server = await serve((req, res) =>
-      sendJson(res, 200, { data: [{ id: "a", attributes: { ancestors: [] } }], links: { next: `http://${req.headers.host}/api/v1/search/c?page[limit]=1` }, meta: { count: 1 } }),
-    );
-    const transport = new Transport({ baseUrl: server.url });
-    const run = async () => {
-      for await (const _page of paginate(transport, `${server.url}/api/v1/search/c`, { pageSize: 1 })) {
-        /* read */
-      }
+    const read = async (bulkReader: BulkReader) => {
+      const transport = new Transport({ baseUrl: server.url, bulkReader, ...fast });
+      return {
+        announced: await transport.getBytes(`${server.url}/announced`, { accept: OCTET, expectedBytes: octets.length }),
+        chunked: await transport.getBytes(`${server.url}/chunked`, { accept: OCTET }),
+        arrow: await transport.getBytes(`${server.url}/arrow`, { accept: ARROW_MIME_TYPE }),
+      };
     };
-    await expect(run()).rejects.toThrow(/already read; stopping instead of looping/);
-    expect(server.requests.length).toBeLessThanOrEqual(2);
+    const socket = await read("socket");
+    const fetched = await read("fetch");
+    for (const got of [socket, fetched]) {
+      expect(Buffer.from(got.announced).equals(Buffer.from(octets))).toBe(true);
+      expect(Buffer.from(got.chunked).equals(Buffer.from(octets))).toBe(true);
+      expect(Buffer.from(got.arrow).equals(Buffer.from(arrow))).toBe(true);
+      expect(tableFromIPC(got.arrow).getChild("x")?.get(4999)).toBe(4999 / 7);
+    }
+    // The readers really are two clients: node-fetch names itself, the socket reader sends only the headers it is given.
+    const agents = server.requests.map((r) => r.headers["user-agent"]);
+    expect(agents.slice(0, 3)).toEqual([undefined, undefined, undefined]);
+    expect(agents.slice(3)).toEqual(["node-fetch", "node-fetch", "node-fetch"]);
+  });
+
+  it("an array read in 3 pieces into one buffer equals the whole array read at once, with either reader", async () => {
+    const shape = [6, 1000];
+    const values = Float64Array.from({ length: 6000 }, (_, i) => Math.sin(i) * 1e6);
+    const bytes = new Uint8Array(values.buffer);
+    const rowBytes = 1000 * 8;
+    const array = nodeJson(["arr"], "array", {
+      structure: { data_type: { endianness: "little", kind: "f", itemsize: 8 }, chunks: [[6], [1000]], shape, dims: null, resizable: false },
+    });
+    const server = await serve(
+      treeHandler([nodeJson([], "container"), array], (req, res, path) => {
+        if (path !== "/api/v1/array/full/arr") return false;
+        // Rows start:stop of the first axis (the client sends explicit start:stop per axis).
+        const slice = new URL(req.url ?? "", "http://x").searchParams.get("slice");
+        const [start, stop] = slice === null ? [0, 6] : slice.split(",")[0].split(":").map(Number);
+        sendBytes(res, bytes.subarray(start * rowBytes, stop * rowBytes));
+        return true;
+      }),
+    );
+    const results: Uint8Array[] = [];
+    for (const bulkReader of BULK_READERS) {
+      const node = await (await fromUri(server.url, { bulkReader })).get("arr", { kind: "array" });
+      const before = server.requests.length;
+      const whole = await node.read();
+      expect(server.requests.length - before).toBe(1);
+      expect(node.fetchCount({ responseBytesizeLimit: 2 * rowBytes })).toBe(3);
+      const split = await node.read({ responseBytesizeLimit: 2 * rowBytes });
+      expect(server.requests.length - before).toBe(4);
+      expect(split.shape).toEqual(shape);
+      expect(split.data).toBeInstanceOf(Float64Array);
+      const splitBytes = new Uint8Array(split.data.buffer, split.data.byteOffset, split.data.byteLength);
+      expect(Buffer.from(splitBytes).equals(Buffer.from(new Uint8Array(whole.data.buffer, whole.data.byteOffset, whole.data.byteLength)))).toBe(true);
+      expect(Buffer.from(splitBytes).equals(Buffer.from(bytes))).toBe(true);
+      results.push(splitBytes);
+    }
+    expect(Buffer.from(results[0]).equals(Buffer.from(results[1]))).toBe(true);
+    // The pieces may be fetched concurrently: their order of arrival is not fixed.
+    const slices = server.requests.map((r) => new URL(r.url, "http://x").searchParams.get("slice")).filter((s) => s !== null);
+    expect(slices.sort()).toEqual(["0:2,0:1000", "0:2,0:1000", "2:4,0:1000", "2:4,0:1000", "4:6,0:1000", "4:6,0:1000"]);
   });
 });

@@ -1,5 +1,8 @@
-// Arrays of every dtype, in both byte orders, written by tiled's Python client into a throwaway
-// tiled server and read back by this library as TypedArrays; plus split reads and a table.
+// Data written by tiled's Python client into a throwaway tiled server (started here from the
+// project's .venv, hence .live: it needs no replica, but a real tiled server) and read back by this
+// library: arrays of every dtype in both byte orders as TypedArrays, slices, split reads and blocks
+// (client/array.ts, dtype.ts), a table as Arrow (client/table.ts), and a run in the older layout
+// with its streams under a `streams` child (client/run.ts).
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromUri } from "../client/from-uri";

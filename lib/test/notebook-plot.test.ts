@@ -1,9 +1,7 @@
-// The notebooks' display helpers: plot figures and HTML tables (no kernel needed: outside tslab
-// they print their text/plain twin).
-import { describe, expect, it, vi } from "vitest";
+// notebook/plot.ts: the plotly figures the notebooks draw (typed-array encoding, binned frames,
+// stacked axes). No kernel needed.
+import { describe, expect, it } from "vitest";
 import { binFrame, encodeTyped, heatmapFigure, lineFigure } from "../notebook/plot";
-import { cellText, escapeHtml, htmlTable, textTable } from "../notebook/html-table";
-import { displayBundle } from "../notebook/display";
 
 function decodeF32(spec: { dtype: string; bdata: string }): number[] {
   expect(spec.dtype).toBe("f4");
@@ -38,30 +36,5 @@ describe("plot", () => {
     const fig = lineFigure({ title: "t", x: { label: "x", values: [0, 1] }, series: [{ name: "a", values: [1, 2] }, { name: "b", values: [3, 4] }], stacked: true });
     expect((fig.data[1] as { yaxis: string }).yaxis).toBe("y2");
     expect(fig.layout.yaxis2).toBeDefined();
-  });
-});
-
-describe("html-table", () => {
-  it("escapes metadata text, which is user-supplied", () => {
-    expect(escapeHtml(`<img src=x onerror="a">&'`)).toBe("&lt;img src=x onerror=&quot;a&quot;&gt;&amp;&#39;");
-    expect(htmlTable([{ title: "<script>" }])).not.toContain("<script>");
-  });
-  it("shows nested values as JSON and never drops rows silently", () => {
-    expect(cellText({ a: [1, 2n] })).toBe('{"a":[1,"2"]}');
-    const rows = Array.from({ length: 5 }, (_, i) => ({ i }));
-    expect(htmlTable(rows, { maxRows: 2 })).toContain("… 3 more rows");
-    expect(textTable(rows, { maxRows: 2 })).toContain("… 3 more rows");
-  });
-  it("uses the union of the rows' keys as columns by default", () => {
-    expect(textTable([{ a: 1 }, { b: 2 }]).split("\n")[0]).toMatch(/^a\s+b$/);
-  });
-});
-
-describe("display", () => {
-  it("outside a kernel, prints the text/plain twin rather than dropping the output", () => {
-    const log = vi.spyOn(console, "log").mockImplementation(() => {});
-    displayBundle({ "text/plain": "[plot] x", "application/vnd.plotly.v1+json": {} });
-    expect(log).toHaveBeenCalledWith("[plot] x");
-    log.mockRestore();
   });
 });

@@ -1,0 +1,127 @@
+// live/subscription.ts (and live/table.ts on top of it): recorded frames replayed through a fake
+// socket, reordered, cut, repeated and closed with the codes tiled uses; reconnection with
+// start=<first missing>, bounded; the API key in a header, never in the URL. No server needed.
+import { describe, expect, it } from "vitest";
+import { TiledError } from "../errors";
+import type { SocketFactory } from "../live/socket";
+import { Subscription, streamUrl } from "../live/subscription";
+import { subscribeTable } from "../live/table";
+import { caught } from "./caught";
+import { END, FAST, fakeSockets, schemaFrame, sequences, tableFrame } from "./live-fixtures";
+
+describe("ordering, gaps, duplicates and close codes", () => {
+  it("in order: every row once, then close 1000 ends the iteration", async () => {
+    const { factory, urls } = fakeSockets([[schemaFrame, ...[1, 2, 3, 4, 5].map(tableFrame), END]]);
+    const sub = subscribeTable("live/x/primary/internal", { ...FAST, start: 1, socket: factory });
+    const rows = [];
+    for await (const ev of sub) if (ev.kind === "rows") rows.push(Number(ev.table.getChild("seq_num")!.get(0)));
+    expect(rows).toEqual([1, 2, 3, 4, 5]);
+    expect(urls).toEqual([streamUrl("http://127.0.0.1:1", "live/x/primary/internal", "msgpack", 1)]);
+    expect(sub.subscription.stats).toMatchObject({ connections: 1, reconnects: 0, closeCode: 1000, closeReason: "Producer ended stream" });
+  });
+
+  it("out of order within a connection: held briefly, delivered in order, no reconnect", async () => {
+    const { factory, urls } = fakeSockets([[schemaFrame, ...[1, 3, 2, 4, 5].map(tableFrame), END]]);
+    const sub = new Subscription("live/x/primary/internal", { ...FAST, gapGraceMs: 500, start: 1, socket: factory });
+    expect(await sequences(sub)).toEqual([1, 2, 3, 4, 5]);
+    expect(urls.length).toBe(1);
+    expect(sub.stats.gapsRecovered).toBe(1);
+  });
+
+  it("a gap is replayed by reconnecting with start=<first missing>", async () => {
+    const { factory, urls } = fakeSockets([
+      [schemaFrame, tableFrame(1), tableFrame(2), tableFrame(4)], // 3 never comes on this connection
+      [schemaFrame, ...[3, 4, 5].map(tableFrame), END],
+    ]);
+    const sub = new Subscription("live/x/primary/internal", { ...FAST, start: 1, socket: factory });
+    expect(await sequences(sub)).toEqual([1, 2, 3, 4, 5]);
+    expect(urls[1]).toContain("start=3");
+    expect(sub.stats).toMatchObject({ connections: 2, gapsRecovered: 1, gapsLost: 0 });
+  });
+
+  it("a gap the server no longer holds (evicted from its cache) is reported, then the rest follows", async () => {
+    const { factory } = fakeSockets([
+      [schemaFrame, tableFrame(1), tableFrame(2), tableFrame(4)],
+      [schemaFrame, tableFrame(4), tableFrame(5), END], // replay from 3 starts at 4: 3 was evicted
+    ]);
+    const sub = new Subscription("live/x/primary/internal", { ...FAST, start: 1, socket: factory });
+    expect(await sequences(sub)).toEqual([1, 2, "gap 3-3", 4, 5]);
+    expect(sub.stats.gapsLost).toBe(1);
+  });
+
+  it("duplicates are dropped", async () => {
+    const { factory } = fakeSockets([[schemaFrame, ...[1, 2, 2, 3, 1, 4, 5].map(tableFrame), END]]);
+    const sub = new Subscription("live/x/primary/internal", { ...FAST, start: 1, socket: factory });
+    expect(await sequences(sub)).toEqual([1, 2, 3, 4, 5]);
+    expect(sub.stats.duplicates).toBe(2);
+  });
+
+  it("1012 (live subscription lost, server restart) reconnects from the next sequence", async () => {
+    const { factory, urls } = fakeSockets([
+      [schemaFrame, tableFrame(1), tableFrame(2), { close: 1012, reason: "Live subscription lost" }],
+      [schemaFrame, tableFrame(3), tableFrame(4), tableFrame(5), END],
+    ]);
+    const sub = new Subscription("live/x/primary/internal", { ...FAST, start: 1, socket: factory });
+    expect(await sequences(sub)).toEqual([1, 2, 3, 4, 5]);
+    expect(urls[1]).toContain("start=3");
+    expect(sub.stats.reconnects).toBe(1);
+  });
+
+  it("a counter that began again after a reconnect is a reset, not a duplicate", async () => {
+    const { factory } = fakeSockets([
+      [schemaFrame, tableFrame(3), tableFrame(4), { close: 1006 }],
+      [schemaFrame, tableFrame(1), tableFrame(2), END],
+    ]);
+    const sub = new Subscription("live/x/primary/internal", { ...FAST, socket: factory });
+    expect(await sequences(sub)).toEqual([3, 4, "reset 1", 1, 2]);
+  });
+
+  it("reconnection is bounded", async () => {
+    const lost = { close: 1006 };
+    const { factory, urls } = fakeSockets([[schemaFrame, lost], [lost], [lost], [lost], [lost]]);
+    const err = await caught(sequences(new Subscription("live/x", { ...FAST, socket: factory })));
+    expect(err.code).toBe("unreachable");
+    expect(err.message).toMatch(/Gave up after 3 reconnection attempts/);
+    expect(urls.length).toBe(4);
+  });
+
+  it("1009 (frame above maxPayload) and 4003 (auth failed) are final", async () => {
+    const big = fakeSockets([[schemaFrame, { close: 1009 }]]);
+    expect((await caught(sequences(new Subscription("live/x", { ...FAST, socket: big.factory })))).code).toBe("too-large");
+    expect(big.urls.length).toBe(1);
+    const auth = fakeSockets([[{ close: 4003, reason: "Authentication failed" }]]);
+    const err = await caught(sequences(new Subscription("live/x", { ...FAST, socket: auth.factory })));
+    expect(err.status).toBe(401);
+  });
+
+  it("a refused handshake (404) is not retried; an unreachable server is, within the bound", async () => {
+    const notFound = new TiledError("not-found", "404: No such entry", { status: 404 });
+    const a = fakeSockets([[{ fail: notFound }]]);
+    expect((await caught(sequences(new Subscription("live/nope", { ...FAST, socket: a.factory })))).code).toBe("not-found");
+    expect(a.urls.length).toBe(1);
+    const down = new TiledError("unreachable", "ECONNREFUSED");
+    const b = fakeSockets([[{ fail: down }], [{ fail: down }], [schemaFrame, tableFrame(1), END]]);
+    expect(await sequences(new Subscription("live/x", { ...FAST, socket: b.factory }))).toEqual([1]);
+  });
+
+  it("an AbortSignal ends the iteration with code aborted; the key goes in the header, never in the URL", async () => {
+    const controller = new AbortController();
+    let headers: Record<string, string> = {};
+    const factory: SocketFactory = (_url, options, handlers) => {
+      headers = options.headers;
+      setTimeout(() => handlers.onMessage(schemaFrame), 1);
+      return { close() {} };
+    };
+    const sub = new Subscription("live/x", { ...FAST, apiKey: "secret123", signal: controller.signal, socket: factory });
+    setTimeout(() => controller.abort(), 30);
+    expect((await caught(sequences(sub))).code).toBe("aborted");
+    expect(headers).toEqual({ Authorization: "Apikey secret123" });
+    expect(streamUrl("http://h:1", "live/a b", "json", 2)).toBe("ws://h:1/api/v1/stream/single/live/a%20b?envelope_format=json&start=2");
+  });
+
+  it("bad input is refused before connecting", () => {
+    expect(() => new Subscription("live/../bdp2022")).toThrow(/not allowed/);
+    expect(() => new Subscription("live", { start: -1 })).toThrow(TiledError);
+    expect(() => new Subscription("live", { apiKey: "key\n" })).toThrow(/line break/);
+  });
+});
