@@ -23,6 +23,7 @@ import os
 import random
 import sys
 import time
+from dataclasses import dataclass
 
 from . import config
 from .config import ReplicaError
@@ -31,6 +32,16 @@ from .config import ReplicaError
 # point; the Pilatus exposes for a second or more. `--rate` overrides them.
 DEFAULT_RATE = {"uascan": 5.0, "saxs": 2.0}
 PLANS = tuple(DEFAULT_RATE)
+
+
+@dataclass(frozen=True)
+class LiveRun:
+    """The run `bin/replica live` writes."""
+
+    plan: str  # "uascan" (scalars only) or "saxs" (one Pilatus frame per point)
+    events: int  # number of points
+    rate: float  # points per second; 0: as fast as the server takes them
+    stop: bool = True  # False: no stop document, like a crashed session
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -72,28 +83,7 @@ def _say(obj: dict) -> None:
     print(json.dumps(obj), flush=True)
 
 
-def _uascan_point(i: int, num: int, md: dict, rng: random.Random, slope: float):
-    """One uascan point, as the generator's uascan computes them (usaxs.py)."""
-    import numpy as np
-
-    center_ar = md["center"]
-    steps = (i / max(num - 1, 1)) ** 1.2
-    ar = md["start"] - steps * (md["start"] - md["finish"])
-    q = abs(ar - center_ar) * 4 * np.pi / 0.5904 * np.pi / 180 + 1e-5
-    gain = min(4, int(i / num * 5))
-    pd = (8e5 / (1 + (q / 8e-5) ** 2) + 40 * (q / 1e-3) ** -slope) / 10 ** gain + rng.uniform(50, 70)
-    secs = 1.0 if i < num // 2 else 2.0
-    return {"m_stage_r": 8.84021, "a_stage_r": round(float(ar), 7), "a_stage_x": 0.0,
-            "s_stage_y": 0.0, "d_stage_x": 1.042, "seconds": secs,
-            "I0_USAXS": float(round(rng.uniform(1.1e5, 1.2e5) * secs)),
-            "I00_USAXS": float(round(rng.uniform(8.0e4, 8.5e4) * secs)),
-            "PD_USAXS": float(round(pd * secs)), "TR diode": float(round(rng.uniform(5e4, 5.2e4) * secs)),
-            "I000": float(round(rng.uniform(2e3, 2.2e3) * secs)),
-            "upd_gain": 10 ** (4 + gain), "upd_reqrange": gain}
-
-
-def run_live(plan: str, events: int, rate: float, url: str, api_key: str, *, stop: bool = True,
-             timing_out: str | None = None, out=_say) -> dict:
+def run_live(run: LiveRun, url: str, api_key: str, *, timing_out: str | None = None, out=_say) -> dict:
     """Write one run; returns the final summary (also printed through `out`)."""
     import h5py
     import numpy as np
@@ -102,8 +92,10 @@ def run_live(plan: str, events: int, rate: float, url: str, api_key: str, *, sto
     from event_model.documents.stream_datum import StreamRange
     from tiled.client import from_uri
 
-    from .generator.common import Ids
-    from .generator.usaxs import ESAFS, PILATUS, apsbss, emit_baseline, pilatus_frame, start_metadata, uascan_data_keys
+    from .generator.common import Ids, RunContext
+    from .generator.usaxs import (PILATUS, UsaxsRun, baseline_stream, pilatus_frame, start_metadata,
+                                  uascan_data_keys, uascan_path_metadata, uascan_point, uascan_positions)
+    from .generator.usaxs_timeline import BEAMTIMES
 
     appends: dict[int, tuple[float, float]] = {}
     if timing_out:
@@ -115,32 +107,33 @@ def run_live(plan: str, events: int, rate: float, url: str, api_key: str, *, sto
         raise ReplicaError(f"{url} has no /{config.LIVE_CATALOG} catalog: restart the replica "
                            "(`bin/replica stop; bin/replica start`) so it serves the live catalog") from None
     writer = TiledWriter(catalog, batch_size=1)
+    plan, events = run.plan, run.events
     scan_id = 1 + len(catalog)
-    esaf = ESAFS[3]
     rng = random.Random(f"live-{scan_id}-{time.time()}")
     ids = Ids(f"live-{scan_id}-{time.time_ns()}")
-    period = 1.0 / rate if rate > 0 else 0.0
+    ctx = RunContext(ids, rng, config.detectors_dir() / config.LIVE_CATALOG)
+    period = 1.0 / run.rate if run.rate > 0 else 0.0
     t0 = time.time()
     title = f"IN625_HT870_live_{scan_id:04d}"
-    md = start_metadata(esaf, apsbss(esaf), scan_id, plan, os.getpid())
+    # Live runs continue the demo catalog's last beamtime: its user group is still measuring.
+    esaf = BEAMTIMES[-1].esaf
+    md = start_metadata(UsaxsRun(plan_name=plan, scan_id=scan_id, start_time=t0, pid=os.getpid(), esaf=esaf))
     md["databroker_catalog"] = config.LIVE_CATALOG
     md.update({"title": title, "live": True, "num_points": events,
                "hints": {"dimensions": [[["a_stage_r" if plan == "uascan" else "time"], "primary"]]}})
     if plan == "uascan":
-        center_ar = 8.83987
-        md.update({"start": round(center_ar + 0.002, 6), "center": center_ar, "finish": round(center_ar - 0.05, 6),
-                   "intervals": events - 1, "exponent": 1.2, "motors": ["a_stage_r", "a_stage_x", "d_stage_x"],
+        md.update({**uascan_path_metadata(events), "motors": ["a_stage_r", "a_stage_x", "d_stage_x"],
                    "detectors": ["I0_USAXS", "I00_USAXS", "PD_USAXS", "TR diode"]})
     else:
         md.update({"area_detector_name": "saxs_det", "detectors": ["saxs_det"], "method": "areaDetectorAcquire"})
-    run = compose_run(uid=ids.uid(), time=t0, metadata=md)
-    uid = run.start_doc["uid"]
-    writer("start", run.start_doc)
+    bundle = compose_run(uid=ids.uid(), time=t0, metadata=md)
+    uid = bundle.start_doc["uid"]
+    writer("start", bundle.start_doc)
     out({"uid": uid, "scan_id": scan_id, "plan": plan, "path": f"{config.LIVE_CATALOG}/{uid}",
-         "events": events, "rate": rate})
+         "events": events, "rate": run.rate})
 
     planned_end = t0 + (events * period if period else events * 0.05) + 1.0
-    baseline = list(emit_baseline(run, ids, rng, t0, planned_end, title))
+    baseline = list(baseline_stream(ctx, bundle, t0, planned_end, title))
     for name, doc in baseline[:2]:  # descriptor and the first reading now, the last one at the end
         writer(name, doc)
 
@@ -148,6 +141,7 @@ def run_live(plan: str, events: int, rate: float, url: str, api_key: str, *, sto
     if plan == "uascan":
         data_keys = uascan_data_keys()
         hints = {"scaler0": {"fields": ["PD_USAXS"]}}
+        a_stage_r = uascan_positions(md, events)
         slope = rng.uniform(3.3, 4.0)
     else:
         h, w = PILATUS["SAXS"]
@@ -161,18 +155,18 @@ def run_live(plan: str, events: int, rate: float, url: str, api_key: str, *, sto
         }
         hints = {"saxs_det": {"fields": ["saxs_det_image"]}}
         base = pilatus_frame("SAXS", scan_id)[0].astype(np.float64).clip(0)
-    desc = run.compose_descriptor(name="primary", data_keys=data_keys, time=time.time(), uid=ids.uid(),
-                                  configuration={}, hints=hints)
+    desc = bundle.compose_descriptor(name="primary", data_keys=data_keys, time=time.time(), uid=ids.uid(),
+                                     configuration={}, hints=hints)
     writer("descriptor", desc.descriptor_doc)
     resource = None
     if plan == "saxs":
         # The AD HDF5 plugin's layout, one frame per point, appended as the run goes; tiled
         # reads it from readable_storage (detectors/), where the server can see it.
-        frame_path = config.detectors_dir() / config.LIVE_CATALOG / f"{uid}.h5"
+        frame_path = ctx.detectors / f"{uid}.h5"
         frame_path.parent.mkdir(parents=True, exist_ok=True)
         with h5py.File(frame_path, "w") as f:
             f.create_dataset("/entry/data/data", shape=(0, h, w), maxshape=(None, h, w), dtype="<i4", chunks=(1, h, w))
-        resource = run.compose_stream_resource(
+        resource = bundle.compose_stream_resource(
             mimetype="application/x-hdf5", uri=f"file://localhost{frame_path}", data_key="saxs_det_image",
             parameters={"dataset": "/entry/data/data", "chunk_shape": [1, h, w], "swmr": False}, uid=ids.uid())
         writer("stream_resource", resource.stream_resource_doc)
@@ -189,7 +183,7 @@ def run_live(plan: str, events: int, rate: float, url: str, api_key: str, *, sto
             seq_num = i + 1
             now = time.time()
             if plan == "uascan":
-                data = _uascan_point(i, events, md, rng, slope)
+                data = uascan_point(rng, a_stage_r[i], i, events, slope)
             else:
                 scale = 1.0 + 0.5 * np.sin(i / 7.0)
                 frame = np.random.default_rng(scan_id * 1000 + i).poisson(base * scale).astype("<i4")
@@ -208,13 +202,13 @@ def run_live(plan: str, events: int, rate: float, url: str, api_key: str, *, sto
             written += 1
     except KeyboardInterrupt:
         exit_status, reason = "abort", "interrupted (Ctrl-C)"
-    if stop:
+    if run.stop:
         t_end = time.time()
         name, doc = baseline[2]  # the baseline's closing reading
         writer(name, doc)
-        writer("stop", run.compose_stop(exit_status=exit_status, reason=reason, time=t_end, uid=ids.uid()))
+        writer("stop", bundle.compose_stop(exit_status=exit_status, reason=reason, time=t_end, uid=ids.uid()))
     summary = {"done": True, "uid": uid, "events": written, "seconds": round(time.time() - t0, 3),
-               "exit_status": exit_status if stop else None}
+               "exit_status": exit_status if run.stop else None}
     if timing_out:
         with open(timing_out, "w") as f:
             for s in sorted(appends):
@@ -237,7 +231,7 @@ def main(argv=None) -> int:
         if not state:
             raise ReplicaError("the replica server is not running; start it with `bin/replica start`, or give --url")
         url = state["url"]
-    run_live(args.plan, events, rate, url, config.api_key(), stop=not args.no_stop, timing_out=args.timing_out)
+    run_live(LiveRun(args.plan, events, rate, stop=not args.no_stop), url, config.api_key(), timing_out=args.timing_out)
     return 0
 
 

@@ -3,6 +3,11 @@
     from replica.generator import generate
     generate(["bdp2022"], force=True)
 
+Per catalog, two modules: `bdp2022_timeline.py` / `usaxs_timeline.py` say which runs it holds
+and when, with a plan table naming the runs the demo's figures and the tests need; `bdp2022.py`
+/ `usaxs.py` compose each plan's documents from one small frozen dataclass describing the run.
+`common.py` has what both share, and the writer.
+
 Each catalog is built in its own process (SQLite: its own database files), so the two run in
 parallel on a 2-core machine. A catalog counts as complete only once its stamp
 (`var/replica/catalogs/<name>/generated.json`) is written, after the last run; `ensure`
@@ -26,10 +31,11 @@ from ..config import CATALOG_NAMES, ReplicaError
 GENERATOR_DIR = Path(__file__).resolve().parent
 
 
-def _modules():
-    from . import bdp2022, usaxs
+def _timelines():
+    """Each catalog's timeline module: its runs(detectors) yields the catalog's runs, oldest first."""
+    from . import bdp2022_timeline, usaxs_timeline
 
-    return {"bdp2022": bdp2022, "20idb_usaxs": usaxs}
+    return {"bdp2022": bdp2022_timeline, "20idb_usaxs": usaxs_timeline}
 
 
 def sources_hash() -> str:
@@ -194,7 +200,7 @@ def _build_one(name: str, api_key: str, sources: str) -> dict:
     from .common import CatalogWriter, DocumentLog
 
     started = time.monotonic()
-    module = _modules()[name]
+    timeline = _timelines()[name]
     uris = config.storage_uris(name)
     config.catalog_dir(name).mkdir(parents=True, exist_ok=True)
     (config.catalog_dir(name) / "data").mkdir(exist_ok=True)
@@ -205,7 +211,7 @@ def _build_one(name: str, api_key: str, sources: str) -> dict:
     # Every document also goes, in order, to documents.jsonl.gz: the legacy (MongoDB layout)
     # server loads the same runs from it. Nothing the SQL catalog stores changes.
     with CatalogWriter(name, api_key) as out, DocumentLog(documents_path(name)) as log:
-        for plan, documents, options in module.runs(detectors):
+        for plan, documents, options in timeline.runs(detectors):
             out.write(log.tee(documents), **options)
             counts[plan] = counts.get(plan, 0) + 1
         log.commit()

@@ -1,49 +1,25 @@
-"""bdp2022: the APS-U Beamline Data Pipelines project's 2022 runs (take_image, new_sample,
-push_images, m9_push_images), laid out so that every query of the 2022 demo returns what it printed.
+"""bdp2022's runs, one builder per plan: take_image, new_sample (M4), push_images (M6) and
+m9_push_images (M9), each composed with event_model from one small description of the run.
 
-How the synthetic timeline maps onto shared/reference/replica-facts.md:
+    run = TakeImage(scan_id=1596, start_time=t, pid=9012, versions=VERSIONS_2022_SPRING, frame_counter=7)
+    for name, doc in take_image(ctx, run):      # start, resource, datum, descriptor, event, stop
+        ...
 
-| phase | when (Chicago) | runs | scan_id |
-|---|---|---|---|
-| M4 commissioning | April 2022 | 6 take_image | ..1595 |
-| M4 | 2022-05-03 08:37:21.510276 .. July 13 | 140 take_image (first = the demo's first) + 120 new_sample | 1596.. |
-| M6 | 2022-07-15 23:14:54.974411 .. 2022-09-08 13:54:25.178280 | 125 push_images + 12 take_image | 1..1960 (counter reset) |
-| (gap) | Sept 8 .. Nov 11 | none: the demo's range ends at the last push_images run | |
-| M9 | 2022-11-11 01:34:27.938719 .. 2022-11-23 11:17:32.495794 | 75 m9_push_images | 1961..2035 |
-| after | 2022-12-01 | 1 take_image, still running (no stop) | 2036 |
-
-May 1 .. Nov 1 therefore holds 260 + 137 = 397 runs. new_sample runs (start and stop, no
-streams) cost a third of a take_image's requests, which keeps generation within its budget. Only the M9 runs carry the token "m9"
-(milestone "BDP M9 demo", session "M9 demo", plan m9_push_images), so full-text M9 finds 75.
-The scan_id gaps after the July reset are runs the queueserver wrote to other catalogs.
+Which runs the catalog holds, and when, is bdp2022_timeline.py.
 """
 
 from __future__ import annotations
 
 import functools
 import random
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 from event_model import compose_run
 
-from .common import Ids, epoch, local, local_string, session_times, write_frames
+from .common import RunContext, local, local_string, write_frames
 
-NAME = "bdp2022"
-
-# --- the fixed points from replica-facts.md ---------------------------------------------------
-FIRST_IN_RANGE = epoch("2022-05-03T08:37:21.510276")  # take_image, scan_id 1596
-FIRST_PUSH = epoch("2022-07-15T23:14:54.974411")  # push_images, scan_id 1
-LAST_PUSH_TIME = 1662663265.17828  # 2022-09-08T13:54:25.178280, scan_id 1960
-LAST_PUSH_UID = "ae762f9c-4933-4aa4-a720-147f4aaab6fd"
-FIRST_M9 = epoch("2022-11-11T01:34:27.938719")  # scan_id 1961
-LAST_M9_TIME = epoch("2022-11-23T11:17:32.495794")  # scan_id 2035
-LAST_M9_UID = "a1233634-1259-438f-b9f0-f77c26f48f54"
-LAST_M9_DESCRIPTOR_UID = "43eb9fb2-7900-47aa-96a6-face7e7f5fca"
-LAST_M9_DESCRIPTOR_TIME = 1669223872.8681245
-LAST_M9_CONFIG_TIMESTAMPS = (1669223852.4870157, 1669223852.4887526, 1669223852.4916937)
-# The 2022 server's error message named this Resource (a take_image frame it could not read).
-DEMO_RESOURCE_UID = "c89a0a1b-7195-46fd-8d27-64f7d94e3cf7"
+# --- start metadata ------------------------------------------------------------------------------
 
 COMMON = {
     "databroker_catalog": "bdp2022",
@@ -80,10 +56,61 @@ VERSIONS_2022_NOVEMBER = {
     "spec2nexus": "2021.2.4",
 }
 
-ADSIMDET_SHAPE = (1, 1024, 1024)
+# --- what one run is: the arguments of each plan's builder ---------------------------------------
 
-# Of the 260 M4 runs from May 3 to July 13, how many are new_sample (the rest take_image).
-N_NEW_SAMPLE = 120
+
+@dataclass(frozen=True, kw_only=True)
+class BdpRun:
+    """What every bdp2022 run's start and stop documents need."""
+
+    scan_id: int
+    start_time: float  # epoch seconds, as the RunEngine's time.time() wrote them
+    pid: int  # the queueserver's RunEngine worker process
+    exit_status: str = "success"  # or "abort", "fail"
+
+
+@dataclass(frozen=True, kw_only=True)
+class TakeImage(BdpRun):
+    versions: dict
+    frame_counter: int  # the simulator's ArrayCounter: decides the frame (adsimdet_frames)
+    stages: dict | None = None  # where new_sample last moved the stages; None: drawn at random
+    resource_uid: str | None = None  # None: a fresh uid
+    running: bool = False  # the catalog was copied before its stop document
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewSample(BdpRun):
+    versions: dict
+    sample: str
+    stages: dict  # coarse_x/y (mm), fine_x/y (um) the plan moves to
+    previous_stages: dict  # where they were: the move's length decides the run's duration
+
+
+@dataclass(frozen=True, kw_only=True)
+class PushImages(BdpRun):
+    num_images: int
+    frame_rate: float
+    run_time: float
+    n_events: int  # one event per frame pushed; may exceed num_images, as in the demo's run
+    uid: str | None = None  # None: a fresh uid
+
+
+@dataclass(frozen=True, kw_only=True)
+class M9PushImages(BdpRun):
+    num_images: int
+    frame_rate: int
+    position_chunk_size: int
+    # The demo printed these of its last M9 run; None: drawn at random.
+    uid: str | None = None
+    descriptor_uid: str | None = None
+    descriptor_time: float | None = None
+    config_timestamps: tuple[float, float, float] | None = None
+    duration: float | None = None
+
+
+# --- detector data, recomputable by the tests ----------------------------------------------------
+
+ADSIMDET_SHAPE = (1, 1024, 1024)
 
 
 def adsimdet_frames(frame_counter: int, peaks: bool) -> np.ndarray:
@@ -112,32 +139,31 @@ def _peaks(sigma: int) -> np.ndarray:
 
 
 # --- one run per plan ---------------------------------------------------------------------------
+# Builders are generators: their random draws happen as the writer consumes the documents,
+# after the timeline's draws for the same run and before those for the next.
 
 
-def m4_start_header(versions: dict, pid: int, scan_id: int, plan_name: str) -> dict:
+def m4_start_header(run: TakeImage | NewSample, plan_name: str) -> dict:
     """The start-document keys every M4 run shares, in the order the instrument wrote them."""
     return {
-        "versions": versions,
+        "versions": run.versions,
         **COMMON,
         "login_id": "bdp@terrier.xray.aps.anl.gov",
         "milestone": "BDP M4 demo",
-        "pid": pid,
-        "scan_id": scan_id,
+        "pid": run.pid,
+        "scan_id": run.scan_id,
         "plan_type": "generator",
         "plan_name": plan_name,
     }
 
 
-def take_image(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int, versions: dict,
-               frame_counter: int, exit_status: str, detectors: Path, running: bool = False,
-               resource_uid: str | None = None, stages: dict | None = None):
-    """bp.count([adsimdet]) with M4 metadata: one event, one AD_HDF5 frame.
-
-    `stages`: the coarse/fine positions new_sample last moved to (else drawn at random)."""
-    peaks = frame_counter % 3 == 0
-    stages = stages or random_stages(rng)
+def take_image(ctx: RunContext, run: TakeImage):
+    """bp.count([adsimdet]) with M4 metadata: one event, one AD_HDF5 frame."""
+    ids, rng, t0 = ctx.ids, ctx.rng, run.start_time
+    peaks = run.frame_counter % 3 == 0
+    stages = run.stages or random_stages(rng)
     md = {
-        **m4_start_header(versions, pid, scan_id, "take_image"),
+        **m4_start_header(run, "take_image"),
         "detectors": ["adsimdet"],
         "num_points": 1,
         "num_intervals": 0,
@@ -157,19 +183,19 @@ def take_image(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int, 
         "bdp_demo": "take_image: count one simulated area detector frame",
         "image_mode": "Peaks" if peaks else "LinearRamp",
     }
-    run = compose_run(uid=ids.uid(), time=t0, metadata=md)
-    yield "start", run.start_doc
+    bundle = compose_run(uid=ids.uid(), time=t0, metadata=md)
+    yield "start", bundle.start_doc
 
     day = local(t0)
     file_uid = ids.uid()
     resource_path = f"adsimdet/{day:%Y/%m/%d}/{file_uid}_000.h5"
-    write_frames(detectors / resource_path, adsimdet_frames(frame_counter, peaks))
-    res = run.compose_resource(
+    write_frames(ctx.detectors / resource_path, adsimdet_frames(run.frame_counter, peaks))
+    res = bundle.compose_resource(
         spec="AD_HDF5",
-        root=str(detectors),
+        root=str(ctx.detectors),
         resource_path=resource_path,
         resource_kwargs={"frame_per_point": 1},
-        uid=resource_uid or ids.uid(),
+        uid=run.resource_uid or ids.uid(),
     )
     yield "resource", res.resource_doc
     datum = res.compose_datum(datum_kwargs={"point_number": 0})
@@ -181,7 +207,7 @@ def take_image(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int, 
         "adsimdet_cam_acquire_period": (0.251, {"dtype": "number", "precision": 3, "units": ""}),
         "adsimdet_cam_manufacturer": ("Simulated detector", {"dtype": "string"}),
         "adsimdet_cam_model": ("Basic simulator", {"dtype": "string"}),
-        "adsimdet_cam_array_counter": (frame_counter, {"dtype": "integer"}),
+        "adsimdet_cam_array_counter": (run.frame_counter, {"dtype": "integer"}),
         "adsimdet_hdf1_file_name": (file_uid, {"dtype": "string"}),
     }
     suffix = {
@@ -202,7 +228,7 @@ def take_image(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int, 
             },
         }
     }
-    desc = run.compose_descriptor(
+    desc = bundle.compose_descriptor(
         name="primary",
         data_keys={
             "adsimdet_image": {
@@ -230,12 +256,12 @@ def take_image(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int, 
         time=t_event,
         uid=ids.uid(),
     )
-    if running:
+    if run.running:
         return
     reason = {"abort": "RunEngine aborted by user (qserver: re_abort)",
-              "fail": "TimeoutError: adsimdet_cam_acquire did not finish in 10 s"}.get(exit_status, "")
-    yield "stop", run.compose_stop(
-        exit_status=exit_status, reason=reason, time=t_event + rng.uniform(0.05, 0.3), uid=ids.uid()
+              "fail": "TimeoutError: adsimdet_cam_acquire did not finish in 10 s"}.get(run.exit_status, "")
+    yield "stop", bundle.compose_stop(
+        exit_status=run.exit_status, reason=reason, time=t_event + rng.uniform(0.05, 0.3), uid=ids.uid()
     )
 
 
@@ -259,40 +285,34 @@ def stage_metadata(stages: dict) -> dict:
     return md
 
 
-# Simulated specimens of the M4 demos (the detector is a simulator: the "sample" only names
-# the frames that follow). No name may hold the token m9: full-text M9 must find the M9 runs only.
-SAMPLE_NAMES = ("glassy carbon", "silver behenate", "kapton film", "lupolen", "Au grid",
-                "Si wafer", "alumina powder", "CeO2 standard", "mesh 200", "pinhole 50um")
-
-
-def new_sample(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int, versions: dict,
-               sample: str, stages: dict, previous: dict):
+def new_sample(ctx: RunContext, run: NewSample):
     """M4: new_sample(name, x, y): drive the coarse and fine stages to a newly mounted sample
     and record it. The plan is open_run / mv / close_run: the run holds the sample's name and
     positions in its start document and a stop document; it reads no detector, so it has no
     streams (stop.num_events {})."""
+    stages, t0 = run.stages, run.start_time
     md = {
-        **m4_start_header(versions, pid, scan_id, "new_sample"),
-        "plan_args": {"sample": sample, "x": stages["coarse_x"], "y": stages["coarse_y"],
+        **m4_start_header(run, "new_sample"),
+        "plan_args": {"sample": run.sample, "x": stages["coarse_x"], "y": stages["coarse_y"],
                       "fine_x": stages["fine_x"], "fine_y": stages["fine_y"]},
         "motors": list(STAGE_UNITS),
-        "sample": sample,
+        "sample": run.sample,
         **stage_metadata(stages),
         "purpose": "mount a new sample: move the stages to it",
         "bdp_demo": "new_sample: record the sample the next take_image frames show",
     }
-    run = compose_run(uid=ids.uid(), time=t0, metadata=md)
-    yield "start", run.start_doc
+    bundle = compose_run(uid=ctx.ids.uid(), time=t0, metadata=md)
+    yield "start", bundle.start_doc
     # The coarse stages move at 1 mm/s, then settle.
-    travel = max(abs(stages[a] - previous[a]) for a in ("coarse_x", "coarse_y"))
-    yield "stop", run.compose_stop(exit_status="success", reason="",
-                                   time=round(t0 + travel + rng.uniform(0.6, 1.4), 6), uid=ids.uid())
+    travel = max(abs(stages[a] - run.previous_stages[a]) for a in ("coarse_x", "coarse_y"))
+    yield "stop", bundle.compose_stop(exit_status=run.exit_status, reason="",
+                                      time=round(t0 + travel + ctx.rng.uniform(0.6, 1.4), 6),
+                                      uid=ctx.ids.uid())
 
 
-def push_images(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int,
-                num_images: int, frame_rate: float, run_time: float, n_events: int,
-                exit_status: str, uid: str | None = None):
+def push_images(ctx: RunContext, run: PushImages):
     """M6: push TIFF frames to a PVaccess PV; one event per frame, scalar detector timings."""
+    ids, rng, t0, n_events = ctx.ids, ctx.rng, run.start_time, run.n_events
     md = {
         "versions": VERSIONS_2022_SUMMER,
         "databroker_catalog": "bdp2022",
@@ -301,21 +321,21 @@ def push_images(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int,
         "instrument_name": "APS-U Beamline Data Pipelines project in 2022",
         "proposal_id": "bdp2022",
         "milestone": "BDP M6 demo",
-        "pid": pid,
-        "scan_id": scan_id,
+        "pid": run.pid,
+        "scan_id": run.scan_id,
         "plan_type": "generator",
         "plan_name": "push_images",
         "purpose": "push TIFF files to PVaccess PV",
-        "num_images": num_images,
-        "frame_rate": frame_rate,
-        "run_time": run_time,
+        "num_images": run.num_images,
+        "frame_rate": run.frame_rate,
+        "run_time": run.run_time,
         # The queueserver client stamps its own wall clock just before submitting the plan.
         "datetime": local_string(t0 - 0.375324),
         "client": "DM/workflows/example-05/qserver_client.py",
         "session": "M6 demo",
     }
-    run = compose_run(uid=uid or ids.uid(), time=t0, metadata=md)
-    yield "start", run.start_doc
+    bundle = compose_run(uid=run.uid or ids.uid(), time=t0, metadata=md)
+    yield "start", bundle.start_doc
     keys = {
         "adpvadet_cam_array_counter": ("cam1:ArrayCounter_RBV", "integer", "<i8", ""),
         "adpvadet_cam_array_rate": ("cam1:ArrayRate_RBV", "number", "<f8", "Hz"),
@@ -328,7 +348,7 @@ def push_images(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int,
             "object_name": "adpvadet", **({"precision": 3} if dtype == "number" else {})}
         for k, (pv, dtype, npdt, units) in keys.items()
     }
-    desc = run.compose_descriptor(
+    desc = bundle.compose_descriptor(
         name="primary",
         data_keys=data_keys,
         configuration={},
@@ -341,9 +361,9 @@ def push_images(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int,
 
     # Vectorised draws, then one Event per frame as the RunEngine emitted them.
     nrng = np.random.default_rng(rng.getrandbits(32))
-    dt = 1.0 / frame_rate
+    dt = 1.0 / run.frame_rate
     times = t0 + 1.2 + np.arange(n_events) * dt + nrng.normal(0, dt / 20, n_events)
-    rate = frame_rate * (1 + nrng.normal(0, 0.004, n_events))
+    rate = run.frame_rate * (1 + nrng.normal(0, 0.004, n_events))
     pva = np.clip(nrng.lognormal(np.log(0.45), 0.45, n_events), 0.213, 2.02)
     tiff = np.clip(nrng.lognormal(np.log(0.9), 0.35, n_events), 0.3, 4.5)
     uids = [ids.uid() for _ in range(n_events)]
@@ -361,52 +381,52 @@ def push_images(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int,
             data=data, timestamps={k: t for k in data}, seq_num=i + 1, time=t, uid=uids[i],
             validate=False,
         )
-    t_stop = max(t0 + run_time + 0.5, float(times[-1]) + 0.2) if n_events else t0 + 1
-    reason = "RunEngine aborted by user (qserver: re_abort)" if exit_status == "abort" else ""
-    yield "stop", run.compose_stop(exit_status=exit_status, reason=reason,
-                                   time=round(t_stop, 6), uid=ids.uid())
+    t_stop = max(t0 + run.run_time + 0.5, float(times[-1]) + 0.2) if n_events else t0 + 1
+    reason = "RunEngine aborted by user (qserver: re_abort)" if run.exit_status == "abort" else ""
+    yield "stop", bundle.compose_stop(exit_status=run.exit_status, reason=reason,
+                                      time=round(t_stop, 6), uid=ids.uid())
 
 
-def m9_push_images(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: int,
-                   num_images: int, frame_rate: int, chunk: int, exit_status: str,
-                   uid: str | None = None, descriptor_uid: str | None = None,
-                   descriptor_time: float | None = None, config_timestamps=None,
-                   duration: float | None = None):
+def m9_push_images(ctx: RunContext, run: M9PushImages):
     """M9: bp.fly([m9_flyer]). The flyer publishes frames over PVaccess; the run records one
     event with no data keys, and the flyer's settings in the descriptor's configuration."""
+    ids, rng, t0 = ctx.ids, ctx.rng, run.start_time
     md = {
         "versions": VERSIONS_2022_NOVEMBER,
         **COMMON,
         "login_id": "bdp@mona3.xray.aps.anl.gov",
         "milestone": "BDP M9 demo",
-        "pid": pid,
-        "scan_id": scan_id,
+        "pid": run.pid,
+        "scan_id": run.scan_id,
         "plan_type": "generator",
         "plan_name": "m9_push_images",
         "detectors": ["m9_flyer"],
         "plan_args": {"flyers": ["M9_Flyer(prefix='', name='m9_flyer')"]},
         "hints": {},
         "purpose": "publish image frames via PVaccess",
-        "num_images": num_images,
-        "frame_rate": frame_rate,
-        "position_chunk_size": chunk,
+        "num_images": run.num_images,
+        "frame_rate": run.frame_rate,
+        "position_chunk_size": run.position_chunk_size,
         "datetime": local_string(t0 - rng.uniform(0.2, 0.5)),
         "client": "/clhome/BDP/DM/workflows/example-06/qserver_client.py",
         "session": "M9 demo",
     }
-    run = compose_run(uid=uid or ids.uid(), time=t0, metadata=md)
-    yield "start", run.start_doc
+    bundle = compose_run(uid=run.uid or ids.uid(), time=t0, metadata=md)
+    yield "start", bundle.start_doc
+    duration = run.duration
     if duration is None:
-        duration = round(num_images / frame_rate + rng.uniform(7.5, 9.5), 1)
+        duration = round(run.num_images / run.frame_rate + rng.uniform(7.5, 9.5), 1)
+    config_timestamps = run.config_timestamps
     if config_timestamps is None:
         base = t0 - rng.uniform(0.005, 0.012)
         config_timestamps = (base, base + 0.0017, base + 0.0047)
+    descriptor_time = run.descriptor_time
     if descriptor_time is None:
         descriptor_time = t0 + duration - rng.uniform(0.02, 0.05)
     fields = ("m9_flyer_frame_rate", "m9_flyer_num_images", "m9_flyer_position_chunk_size")
     configuration = {
         "m9_flyer": {
-            "data": dict(zip(fields, (float(frame_rate), num_images, chunk))),
+            "data": dict(zip(fields, (float(run.frame_rate), run.num_images, run.position_chunk_size))),
             "timestamps": dict(zip(fields, config_timestamps)),
             "data_keys": {
                 "m9_flyer_frame_rate": {
@@ -425,115 +445,20 @@ def m9_push_images(ids: Ids, rng: random.Random, t0: float, scan_id: int, pid: i
             },
         }
     }
-    desc = run.compose_descriptor(
+    desc = bundle.compose_descriptor(
         name="primary",
         data_keys={},
         configuration=configuration,
         hints={"m9_flyer": {"fields": []}},
         object_keys={"m9_flyer": []},
         time=descriptor_time,
-        uid=descriptor_uid or ids.uid(),
+        uid=run.descriptor_uid or ids.uid(),
     )
     yield "descriptor", desc.descriptor_doc
     # A fly scan's collect() yields one event; this flyer reports nothing in it.
     yield "event", desc.compose_event(
         data={}, timestamps={}, seq_num=1, time=descriptor_time + 0.0052, uid=ids.uid()
     )
-    reason = "RuntimeError: PVA server did not acknowledge frame 1 in 5 s" if exit_status == "fail" else ""
-    yield "stop", run.compose_stop(exit_status=exit_status, reason=reason,
-                                   time=round(t0 + duration, 6), uid=ids.uid())
-
-
-# --- the timeline ------------------------------------------------------------------------------
-
-
-def runs(detectors: Path):
-    """Yield (description, documents, options) per run, oldest first."""
-    ids = Ids(f"{NAME}-uids")
-    rng = random.Random(f"{NAME}-values")
-    frame_counter = 1
-
-    # April: M4 commissioning, before the demo's range. One aborted run.
-    april = session_times(rng, epoch("2022-04-19T00:00"), epoch("2022-04-29T23:00"), 6)
-    scan_ids = sorted(rng.sample(range(1585, 1595), 5)) + [1595]
-    for i, (t, sid) in enumerate(zip(april, scan_ids)):
-        status = "abort" if i == 3 else "success"
-        yield "take_image", take_image(ids, rng, t, sid, 8231 + i // 10, VERSIONS_2022_SPRING,
-                                       frame_counter, status, detectors), {}
-        frame_counter += 1
-
-    # May 3 .. July 13: M4. The first is the demo's first run in range.
-    may = [FIRST_IN_RANGE] + session_times(
-        rng, FIRST_IN_RANGE + 60, epoch("2022-07-13T23:00"), 259)
-    sid = 1596
-    # Between frames the operators mounted specimens with new_sample; the take_image runs that
-    # follow record that sample's stage positions. The slot numbers below are take_image runs
-    # the tests and facts rely on (first in range, failed/aborted ones, the demo's Resource).
-    keep_take = {0, 57, 140, 201, 233}
-    sample_slots = set(rng.sample([i for i in range(1, len(may)) if i not in keep_take],
-                                  N_NEW_SAMPLE))
-    stages = random_stages(rng)
-    for i, t in enumerate(may):
-        pid = 9012 + i // 25
-        versions = VERSIONS_2022_SPRING if i < 120 else VERSIONS_2022_SUMMER
-        if i in sample_slots:
-            previous, stages = stages, random_stages(rng)
-            sample = f"{rng.choice(SAMPLE_NAMES)} #{rng.randint(1, 40)}"
-            yield "new_sample", new_sample(ids, rng, t, sid, pid, versions, sample, stages,
-                                           previous), {}
-        else:
-            status = {57: "fail", 140: "abort", 201: "abort"}.get(i, "success")
-            yield "take_image", take_image(
-                ids, rng, t, sid, pid, versions, frame_counter, status, detectors,
-                resource_uid=DEMO_RESOURCE_UID if i == 233 else None, stages=stages), {}
-            frame_counter += 1
-        sid += 1 if rng.random() < 0.85 else rng.randint(2, 3)
-
-    # July 15 .. Sept 8: M6. The scan_id counter was reset; 125 push_images + 12 take_image.
-    middle = session_times(rng, FIRST_PUSH + 60, LAST_PUSH_TIME - 60, 135)
-    times = [FIRST_PUSH] + middle + [LAST_PUSH_TIME]
-    sids = [1] + sorted(rng.sample(range(2, 1960), 135)) + [1960]
-    take_slots = set(rng.sample(range(1, 136), 12))
-    for i, (t, sid) in enumerate(zip(times, sids)):
-        pid = 13229 if i == len(times) - 1 else 11800 + i // 9
-        if i in take_slots:
-            yield "take_image", take_image(ids, rng, t, sid, pid, VERSIONS_2022_SUMMER,
-                                           frame_counter, "success", detectors), {}
-            frame_counter += 1
-            continue
-        if i == len(times) - 1:
-            # The demo's run: 10000 frames at 200 Hz; the real one recorded 10261 events.
-            params = dict(num_images=10000, frame_rate=200.0, run_time=60.0, n_events=10261,
-                          uid=LAST_PUSH_UID)
-        else:
-            # Most runs during development pushed a few dozen to a few hundred frames; keeping them short
-            # keeps generation within its budget while each still has one event per frame.
-            n = rng.choices([50, 100, 200, 500, 1000], weights=[25, 35, 25, 12, 3])[0]
-            rate = rng.choice([10.0, 20.0, 50.0, 100.0, 200.0])
-            params = dict(num_images=n, frame_rate=rate, run_time=round(n / rate * 1.2, 1),
-                          n_events=n + int(n * rng.uniform(0, 0.03)))
-        status = "abort" if i == 77 else "success"
-        yield "push_images", push_images(ids, rng, t, sid, pid, exit_status=status, **params), {}
-
-    # Nov 11 .. Nov 23: M9, 75 consecutive scan_ids.
-    m9_times = [FIRST_M9] + session_times(rng, FIRST_M9 + 60, LAST_M9_TIME - 60, 73) + [LAST_M9_TIME]
-    for i, t in enumerate(m9_times):
-        sid = 1961 + i
-        if i == len(m9_times) - 1:
-            params = dict(num_images=12000, frame_rate=1000, chunk=100, uid=LAST_M9_UID,
-                          descriptor_uid=LAST_M9_DESCRIPTOR_UID,
-                          descriptor_time=LAST_M9_DESCRIPTOR_TIME,
-                          config_timestamps=LAST_M9_CONFIG_TIMESTAMPS, duration=20.4)
-        else:
-            params = dict(num_images=rng.choice([1200, 6000, 12000, 24000]),
-                          frame_rate=rng.choice([100, 500, 1000, 2000]),
-                          chunk=rng.choice([10, 50, 100]))
-        status = "fail" if i == 23 else "success"
-        yield "m9_push_images", m9_push_images(ids, rng, t, sid, 27400 + i // 12,
-                                               exit_status=status, **params), {}
-
-    # December: a detector check still running when the catalog was copied (no stop document).
-    # Written with batch_size=1 so its event is in the table, as a live run's would be.
-    yield "take_image (running)", take_image(
-        ids, rng, epoch("2022-12-01T10:02:13.441207"), 2036, 31010, VERSIONS_2022_NOVEMBER,
-        frame_counter, "success", detectors, running=True), {"batch_size": 1}
+    reason = "RuntimeError: PVA server did not acknowledge frame 1 in 5 s" if run.exit_status == "fail" else ""
+    yield "stop", bundle.compose_stop(exit_status=run.exit_status, reason=reason,
+                                      time=round(t0 + duration, 6), uid=ids.uid())

@@ -1,7 +1,7 @@
 """Shared pieces of the generator: deterministic ids and times, the in-process TiledWriter,
 and detector frames in real HDF5 files.
 
-    ids = Ids("bdp2022")
+    ctx = RunContext(Ids("bdp2022-uids"), random.Random("bdp2022-values"), detectors)
     with CatalogWriter("bdp2022", api_key) as out:
         out.write(documents)          # (name, doc) pairs composed with event_model
 """
@@ -13,6 +13,7 @@ import os
 import random
 import uuid
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,20 @@ class Ids:
 
     def uid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every run builder of one catalog draws from.
+
+    One seeded stream of uids and one of values serve the whole catalog, in run order: a run
+    that draws one value more or less shifts every later run, so the order of draws is part of
+    the catalog's content (the recorded snapshots and the freshness check compare it byte for byte).
+    """
+
+    ids: Ids
+    rng: random.Random
+    detectors: Path  # this catalog's directory of detector HDF5 files (tiled's readable_storage)
 
 
 def epoch(local_iso: str) -> float:

@@ -1,9 +1,14 @@
-"""20idb_usaxs: the USAXS/SAXS/WAXS instrument at APS 20-ID-B in late 2022 (run cycle 2022-3).
+"""20idb_usaxs's runs, one builder per plan: the USAXS/SAXS/WAXS instrument at APS 20-ID-B in
+late 2022 (run cycle 2022-3), each run composed with event_model from one small description.
 
-Modelled on the public APS-USAXS/usaxs-bluesky instrument of November 2022. Each user group
-(one ESAF) gets a documentation_run, a round of tunes, then per sample the instrument's usual
-triple: Flyscan (USAXS, struck mca spectra), SAXS and WAXS (Pilatus frames in AD_HDF5 files).
-Now and then a step-scanned uascan, and tunes between samples. Every run has a baseline stream.
+    run = Flyscan(scan_id=190, start_time=t, pid=2103419, esaf=esaf, title="IN625_AB", data_dir=d)
+    for name, doc in flyscan(ctx, run):   # start, baseline, mca stream, stop
+        ...
+
+Modelled on the public APS-USAXS/usaxs-bluesky instrument of November 2022: Flyscan (USAXS,
+struck mca spectra), SAXS and WAXS (Pilatus frames in AD_HDF5 files), uascan (step-scanned
+USAXS), the tune_* alignment scans and documentation_run. Every run has a baseline stream.
+Which runs the catalog holds, and when, is usaxs_timeline.py.
 
 Quirks kept on purpose, as in the real catalog: the metadata still says "APS 9-ID-C USAXS"
 (the instrument moved from 9-ID-C), PVs use the 9idcLAX: prefix, the undulator is ID20ds:.
@@ -12,14 +17,12 @@ Quirks kept on purpose, as in the real catalog: the metadata still says "APS 9-I
 from __future__ import annotations
 
 import random
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 from event_model import compose_run
 
-from .common import Ids, epoch, local, session_times, write_frames
-
-NAME = "20idb_usaxs"
+from .common import RunContext, epoch, local, write_frames
 
 VERSIONS = {
     "apstools": "1.6.9",
@@ -35,51 +38,69 @@ VERSIONS = {
     "spec2nexus": "2021.2.4",
 }
 
-# ESAFs of cycle 2022-3 (apsbss keys). Names and titles are invented.
-ESAFS = [
-    {"esaf_id": "261754", "proposal_id": "78243", "principal_user": "Maria Kowalski",
-     "esaf_title": "USAXS/SAXS/WAXS of precipitates in additively manufactured Inconel 625",
-     "proposal_title": "Microstructure evolution in additively manufactured nickel superalloys",
-     "short": "Kowalski", "samples": ["IN625_AB", "IN625_HT870", "IN625_HT1150", "IN625_SR", "IN718_AB",
-                                      "IN718_HT", "blank_Kapton", "GC_standard"]},
-    {"esaf_id": "262110", "proposal_id": "80117", "principal_user": "Daniel Okafor",
-     "esaf_title": "Hierarchical pore structure of calcined silica aerogels",
-     "proposal_title": "Small-angle scattering studies of porous oxide catalysts supports",
-     "short": "Okafor", "samples": ["SiO2_aerogel_450C", "SiO2_aerogel_600C", "SiO2_aerogel_750C",
-                                    "SiO2_xerogel", "AlSiO_60", "AlSiO_80", "empty_cell", "water_blank",
-                                    "GC_standard"]},
-    {"esaf_id": "262398", "proposal_id": "79350", "principal_user": "Hannah Lindqvist",
-     "esaf_title": "In situ heating of block copolymer thin films, mail-in",
-     "proposal_title": "Ordering kinetics of PS-b-PMMA under thermal annealing",
-     "short": "Lindqvist", "samples": ["PSPMMA_25C", "PSPMMA_150C", "PSPMMA_180C", "PSPMMA_200C",
-                                       "PSPMMA_220C", "PS_homopolymer", "Kapton_blank"]},
-    {"esaf_id": "262871", "proposal_id": "78243", "principal_user": "Maria Kowalski",
-     "esaf_title": "USAXS/SAXS/WAXS of precipitates in additively manufactured Inconel 625, part 2",
-     "proposal_title": "Microstructure evolution in additively manufactured nickel superalloys",
-     "short": "Kowalski", "samples": ["IN625_HT870_1h", "IN625_HT870_4h", "IN625_HT870_10h",
-                                      "IN625_HT870_24h", "IN625_HT870_100h", "GC_standard"]},
-]
-ESAFS += [
-    {"esaf_id": "261203", "proposal_id": "80562", "principal_user": "Priya Raman",
-     "esaf_title": "Nucleation and growth of zirconia nanoparticles in sol-gel precursors",
-     "proposal_title": "Time-resolved SAXS of oxide nanoparticle synthesis",
-     "short": "Raman", "samples": ["ZrO2_sol_0h", "ZrO2_sol_2h", "ZrO2_sol_6h", "ZrO2_sol_24h",
-                                   "ZrO2_gel_dried", "ZrO2_calc_400C", "ZrO2_calc_600C", "ethanol_blank",
-                                   "GC_standard"]},
-    {"esaf_id": "262655", "proposal_id": "79911", "principal_user": "Tomasz Nowak",
-     "esaf_title": "Pore structure of hydrating cement pastes with supplementary materials",
-     "proposal_title": "Multi-scale porosity of low-carbon cements",
-     "short": "Nowak", "samples": ["OPC_1d", "OPC_7d", "OPC_28d", "OPC_FA30_7d", "OPC_FA30_28d",
-                                   "OPC_SL40_7d", "OPC_SL40_28d", "OPC_LC3_28d", "GC_standard"]},
-]
-SESSIONS = [  # (ESAF index, first day, last day) in Chicago time
-    (4, "2022-10-25T09:00", "2022-10-28T18:00"),
-    (0, "2022-11-01T09:00", "2022-11-04T18:00"),
-    (1, "2022-11-08T09:00", "2022-11-11T18:00"),
-    (2, "2022-11-15T09:00", "2022-11-18T18:00"),
-    (5, "2022-11-21T09:00", "2022-11-23T17:00"),
-    (3, "2022-11-29T09:00", "2022-12-02T18:00"),
-]
+
+# --- what one run is: the arguments of each plan's builder ---------------------------------------
+
+
+@dataclass(frozen=True)
+class Esaf:
+    """One user group's Experiment Safety Approval Form (apsbss keys). Names and titles are invented."""
+
+    esaf_id: str
+    proposal_id: str
+    principal_user: str
+    esaf_title: str
+    proposal_title: str
+    short: str  # the principal user's name in data directories and run titles
+    samples: tuple[str, ...]  # measured in this order
+
+
+@dataclass(frozen=True, kw_only=True)
+class UsaxsRun:
+    """What every 20idb_usaxs run's start and stop documents need."""
+
+    plan_name: str
+    scan_id: int
+    start_time: float  # epoch seconds
+    pid: int  # the bluesky session's process
+    esaf: Esaf
+    exit_status: str = "success"  # or "abort", "fail"
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentationRun(UsaxsRun):
+    plan_name: str = "documentation_run"
+    text: str  # what the beamline staff typed about the beamtime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Tune(UsaxsRun):
+    """plan_name: one of TUNES (the axis it scans)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class SampleRun(UsaxsRun):
+    """A measurement of one sample."""
+
+    title: str  # the sample's name
+    data_dir: str  # where the instrument writes the run's files (start key hdf5_path)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Flyscan(SampleRun):
+    plan_name: str = "Flyscan"
+    running: bool = False  # the catalog was copied before its stop document
+
+
+@dataclass(frozen=True, kw_only=True)
+class AreaDetectorRun(SampleRun):
+    """plan_name: "SAXS" or "WAXS", which Pilatus takes the frame."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Uascan(SampleRun):
+    plan_name: str = "uascan"
+
 
 # --- detector data, recomputable by the tests -------------------------------------------------
 
@@ -252,8 +273,9 @@ def baseline_values(rng: random.Random, t: float, title: str, state: str) -> dic
     return values
 
 
-def emit_baseline(run, ids: Ids, rng: random.Random, t_start: float, t_end: float, title: str):
+def baseline_stream(ctx: RunContext, bundle, t_start: float, t_end: float, title: str):
     """The baseline stream: one reading as the run starts, one as it ends."""
+    ids, rng = ctx.ids, ctx.rng
     keys = baseline_keys()
     dtype_numpy = {"number": "<f8", "integer": "<i8", "string": "<U0"}
     data_keys = {
@@ -261,8 +283,8 @@ def emit_baseline(run, ids: Ids, rng: random.Random, t_start: float, t_end: floa
             "units": units, **({"precision": 4} if dt == "number" else {})}
         for k, pv, units, dt in keys
     }
-    desc = run.compose_descriptor(name="baseline", data_keys=data_keys, time=t_start + 0.01,
-                                  uid=ids.uid(), configuration={}, hints={})
+    desc = bundle.compose_descriptor(name="baseline", data_keys=data_keys, time=t_start + 0.01,
+                                     uid=ids.uid(), configuration={}, hints={})
     yield "descriptor", desc.descriptor_doc
     for seq, (t, state) in enumerate(((t_start + 0.02, f"starting {title}"),
                                        (t_end - 0.05, f"finished {title}")), start=1):
@@ -271,54 +293,58 @@ def emit_baseline(run, ids: Ids, rng: random.Random, t_start: float, t_end: floa
                                           seq_num=seq, time=t, uid=ids.uid(), validate=False)
 
 
-def start_metadata(esaf: dict, cycle_md: dict, scan_id: int, plan_name: str, pid: int) -> dict:
+def start_metadata(run: UsaxsRun) -> dict:
+    """The start-document keys every run shares, in the order the instrument wrote them."""
     return {
         "versions": VERSIONS,
         "login_id": "usaxs@usaxscontrol.xray.aps.anl.gov",
         "beamline_id": "APS 9-ID-C USAXS",
         "instrument_name": "APS 9-ID-C USAXS",
-        "proposal_id": esaf["proposal_id"],
-        "pid": pid,
-        "scan_id": scan_id,
+        "proposal_id": run.esaf.proposal_id,
+        "pid": run.pid,
+        "scan_id": run.scan_id,
         "plan_type": "generator",
-        "plan_name": plan_name,
+        "plan_name": run.plan_name,
         "EPICS_HOST_ARCH": "linux-x86_64",
         "EPICS_CA_MAX_ARRAY_BYTES": "1280000",
         "databroker_catalog": "20idb_usaxs",
-        **cycle_md,
+        **apsbss(run.esaf),
     }
 
 
-def apsbss(esaf: dict) -> dict:
+def apsbss(esaf: Esaf) -> dict:
     return {
         "bss_aps_cycle": "2022-3",
         "bss_beamline_name": "20-ID-B,C",
-        "esaf_id": esaf["esaf_id"],
-        "esaf_title": esaf["esaf_title"],
-        "mail_in_flag": "ON" if "mail-in" in esaf["esaf_title"] else "OFF",
-        "principal_user": esaf["principal_user"],
-        "proposal_id": esaf["proposal_id"],
-        "proposal_title": esaf["proposal_title"],
+        "esaf_id": esaf.esaf_id,
+        "esaf_title": esaf.esaf_title,
+        "mail_in_flag": "ON" if "mail-in" in esaf.esaf_title else "OFF",
+        "principal_user": esaf.principal_user,
+        "proposal_id": esaf.proposal_id,
+        "proposal_title": esaf.proposal_title,
         "proprietary_flag": "OFF",
     }
 
 
-def finish(run, ids, rng, t_end, exit_status):
+def finish(ctx: RunContext, bundle, t_end: float, exit_status: str):
     reason = {
         "abort": "RunEngine abort: user pressed Ctrl-C twice",
         "fail": "FailedStatus: Status(obj=EpicsMotor(prefix='9idcLAX:aero:c0:m2', name='a_stage_r'), done=True, success=False)",
     }.get(exit_status, "")
-    return "stop", run.compose_stop(exit_status=exit_status, reason=reason,
-                                    time=round(t_end, 6), uid=ids.uid())
+    return "stop", bundle.compose_stop(exit_status=exit_status, reason=reason,
+                                       time=round(t_end, 6), uid=ctx.ids.uid())
 
 
-# --- plans -------------------------------------------------------------------------------------
+# --- one run per plan ---------------------------------------------------------------------------
+# Builders are generators: their random draws happen as the writer consumes the documents, one
+# run after another, after the timeline has drawn every beamtime's start times.
 
 
-def flyscan(ids, rng, t0, scan_id, pid, esaf, title, data_dir, exit_status, running=False):
+def flyscan(ctx: RunContext, run: Flyscan):
+    ids, rng, t0, title, data_dir = ctx.ids, ctx.rng, run.start_time, run.title, run.data_dir
     fly_time = 90.0
-    hdf5_file = f"{title}_{scan_id % 10000:04d}.h5"
-    md = start_metadata(esaf, apsbss(esaf), scan_id, "Flyscan", pid)
+    hdf5_file = f"{title}_{run.scan_id % 10000:04d}.h5"
+    md = start_metadata(run)
     md.update({
         "plan_args": {"pos_X": round(rng.uniform(-30, 30), 2), "pos_Y": round(rng.uniform(-5, 5), 2),
                       "thickness": 1.0, "scan_title": title},
@@ -329,11 +355,11 @@ def flyscan(ids, rng, t0, scan_id, pid, esaf, title, data_dir, exit_status, runn
         "detectors": ["struck"],
         "hints": {"dimensions": [[["time"], "mca"]]},
     })
-    run = compose_run(uid=ids.uid(), time=t0, metadata=md)
-    yield "start", run.start_doc
+    bundle = compose_run(uid=ids.uid(), time=t0, metadata=md)
+    yield "start", bundle.start_doc
     t_end = t0 + fly_time + rng.uniform(14, 22)
-    yield from emit_baseline(run, ids, rng, t0, t_end, title)
-    spectra = flyscan_spectra(scan_id)
+    yield from baseline_stream(ctx, bundle, t0, t_end, title)
+    spectra = flyscan_spectra(run.scan_id)
     data_keys = {}
     for k in spectra:
         data_keys[k] = {"source": f"PV:9idcLAX:3820:{k.split('_')[1]}", "dtype": "array",
@@ -345,9 +371,9 @@ def flyscan(ids, rng, t0, scan_id, pid, esaf, title, data_dir, exit_status, runn
                 "source": f"PV:9idcLAX:3820:mca{i}.{'PRTM' if which.startswith('preset') else 'ERTM'}",
                 "dtype": "number", "dtype_numpy": "<f8", "shape": [], "units": "s", "precision": 3,
                 "object_name": "struck"}
-    desc = run.compose_descriptor(name="mca", data_keys=data_keys, time=t0 + fly_time + 2,
-                                  uid=ids.uid(), configuration={}, hints={"struck": {"fields": list(spectra)}},
-                                  object_keys={"struck": list(data_keys)})
+    desc = bundle.compose_descriptor(name="mca", data_keys=data_keys, time=t0 + fly_time + 2,
+                                     uid=ids.uid(), configuration={}, hints={"struck": {"fields": list(spectra)}},
+                                     object_keys={"struck": list(data_keys)})
     yield "descriptor", desc.descriptor_doc
     t_ev = t0 + fly_time + 2.5
     data = {k: v.tolist() for k, v in spectra.items()}
@@ -356,22 +382,23 @@ def flyscan(ids, rng, t0, scan_id, pid, esaf, title, data_dir, exit_status, runn
         data[f"struck_mca{i}_elapsed_real_time"] = round(fly_time - rng.uniform(0, 0.01), 4)
     yield "event", desc.compose_event(data=data, timestamps={k: t_ev - 0.1 for k in data},
                                       seq_num=1, time=t_ev, uid=ids.uid())
-    if not running:
-        yield finish(run, ids, rng, t_end, exit_status)
+    if not run.running:
+        yield finish(ctx, bundle, t_end, run.exit_status)
 
 
-def area_detector(ids, rng, t0, scan_id, pid, esaf, title, data_dir, exit_status, method, detectors):
+def area_detector(ctx: RunContext, run: AreaDetectorRun):
     """SAXS or WAXS: one Pilatus exposure written by the AD HDF5 plugin."""
+    ids, rng, t0, title, method = ctx.ids, ctx.rng, run.start_time, run.title, run.plan_name
     h, w = PILATUS[method]
     det = "saxs_det" if method == "SAXS" else "waxs_det"
     name = "Pilatus 100K" if method == "SAXS" else "Pilatus 200kw"
-    hdf5_file = f"{title}_{scan_id % 10000:04d}.hdf"
-    subdir = f"{data_dir.rsplit('/', 1)[-1]}_{method.lower()}"
-    md = start_metadata(esaf, apsbss(esaf), scan_id, method, pid)
+    hdf5_file = f"{title}_{run.scan_id % 10000:04d}.hdf"
+    subdir = f"{run.data_dir.rsplit('/', 1)[-1]}_{method.lower()}"
+    md = start_metadata(run)
     md.update({
         "title": title,
         "sample_thickness_mm": 1.0,
-        "hdf5_path": f"{data_dir}/{subdir}",
+        "hdf5_path": f"{run.data_dir}/{subdir}",
         "hdf5_file": f"{title}_%04d.hdf",
         "method": "areaDetectorAcquire",
         "area_detector_name": det,
@@ -380,15 +407,15 @@ def area_detector(ids, rng, t0, scan_id, pid, esaf, title, data_dir, exit_status
                       "thickness": 1.0, "scan_title": title},
         "hints": {"dimensions": [[["time"], "primary"]]},
     })
-    run = compose_run(uid=ids.uid(), time=t0, metadata=md)
-    yield "start", run.start_doc
+    bundle = compose_run(uid=ids.uid(), time=t0, metadata=md)
+    yield "start", bundle.start_doc
     acquire = 20.0 if method == "SAXS" else 30.0
     t_end = t0 + acquire + rng.uniform(6, 12)
-    yield from emit_baseline(run, ids, rng, t0, t_end, title)
+    yield from baseline_stream(ctx, bundle, t0, t_end, title)
     resource_path = f"{subdir}/{hdf5_file}"
-    write_frames(detectors / resource_path, pilatus_frame(method, scan_id))
-    res = run.compose_resource(spec="AD_HDF5", root=str(detectors), resource_path=resource_path,
-                               resource_kwargs={"frame_per_point": 1}, uid=ids.uid())
+    write_frames(ctx.detectors / resource_path, pilatus_frame(method, run.scan_id))
+    res = bundle.compose_resource(spec="AD_HDF5", root=str(ctx.detectors), resource_path=resource_path,
+                                  resource_kwargs={"frame_per_point": 1}, uid=ids.uid())
     yield "resource", res.resource_doc
     datum = res.compose_datum(datum_kwargs={"point_number": 0})
     yield "datum", datum
@@ -398,7 +425,7 @@ def area_detector(ids, rng, t0, scan_id, pid, esaf, title, data_dir, exit_status
         f"{det}_cam_model": name, f"{det}_cam_manufacturer": "Dectris",
         f"{det}_cam_num_images": 1,
     }
-    desc = run.compose_descriptor(
+    desc = bundle.compose_descriptor(
         name="primary",
         data_keys={
             image_key: {"source": f"PV:{'usaxs_pilatus1' if method == 'SAXS' else 'usaxs_pilatus2'}:image1:ArrayData",
@@ -419,13 +446,13 @@ def area_detector(ids, rng, t0, scan_id, pid, esaf, title, data_dir, exit_status
         time=t0 + 0.5, uid=ids.uid(),
     )
     yield "descriptor", desc.descriptor_doc
-    total = float(pilatus_frame(method, scan_id).clip(0).sum())
+    total = float(pilatus_frame(method, run.scan_id).clip(0).sum())
     t_ev = t0 + acquire + 1.2
     yield "event", desc.compose_event(
         data={image_key: datum["datum_id"], f"{det}_stats1_total": total},
         timestamps={image_key: t_ev - 0.1, f"{det}_stats1_total": t_ev - 0.1},
         filled={image_key: False}, seq_num=1, time=t_ev, uid=ids.uid())
-    yield finish(run, ids, rng, t_end, exit_status)
+    yield finish(ctx, bundle, t_end, run.exit_status)
 
 
 TUNES = {  # plan: (axis, points, width, centre, readback PV)
@@ -438,10 +465,11 @@ TUNES = {  # plan: (axis, points, width, centre, readback PV)
 }
 
 
-def tune(ids, rng, t0, scan_id, pid, esaf, plan, exit_status):
-    axis, num, width, centre, pv = TUNES[plan]
+def tune(ctx: RunContext, run: Tune):
+    ids, rng, t0 = ctx.ids, ctx.rng, run.start_time
+    axis, num, width, centre, pv = TUNES[run.plan_name]
     initial = round(centre + rng.uniform(-0.08, 0.08) * width, 6)
-    md = start_metadata(esaf, apsbss(esaf), scan_id, plan, pid)
+    md = start_metadata(run)
     md.update({
         "tune_md": {"width": width, "initial_position": initial,
                     "time_iso8601": local(t0).isoformat(timespec="microseconds")},
@@ -452,10 +480,10 @@ def tune(ids, rng, t0, scan_id, pid, esaf, plan, exit_status):
         "purpose": "tuner",
         "hints": {"dimensions": [[[axis], "primary"]]},
     })
-    run = compose_run(uid=ids.uid(), time=t0, metadata=md)
-    yield "start", run.start_doc
+    bundle = compose_run(uid=ids.uid(), time=t0, metadata=md)
+    yield "start", bundle.start_doc
     t_end = t0 + num * 1.35 + 4
-    yield from emit_baseline(run, ids, rng, t0, t_end, f"tune {axis}")
+    yield from baseline_stream(ctx, bundle, t0, t_end, f"tune {axis}")
     data_keys = {
         "I0_USAXS": {"source": f"PV:{SCALER}.S2", "dtype": "number", "dtype_numpy": "<f8", "shape": [],
                      "units": "counts", "precision": 0, "object_name": "scaler0"},
@@ -468,11 +496,11 @@ def tune(ids, rng, t0, scan_id, pid, esaf, plan, exit_status):
         f"{axis}_user_setpoint": {"source": f"PV:{pv}.VAL", "dtype": "number", "dtype_numpy": "<f8",
                                   "shape": [], "precision": 6, "object_name": axis},
     }
-    desc = run.compose_descriptor(name="primary", data_keys=data_keys, time=t0 + 0.4, uid=ids.uid(),
-                                  configuration={}, hints={"scaler0": {"fields": ["I0_USAXS"]},
-                                                          axis: {"fields": [axis]}},
-                                  object_keys={"scaler0": ["I0_USAXS", "scaler0_time", "scaler0_display_rate"],
-                                               axis: [axis, f"{axis}_user_setpoint"]})
+    desc = bundle.compose_descriptor(name="primary", data_keys=data_keys, time=t0 + 0.4, uid=ids.uid(),
+                                     configuration={}, hints={"scaler0": {"fields": ["I0_USAXS"]},
+                                                             axis: {"fields": [axis]}},
+                                     object_keys={"scaler0": ["I0_USAXS", "scaler0_time", "scaler0_display_rate"],
+                                                  axis: [axis, f"{axis}_user_setpoint"]})
     yield "descriptor", desc.descriptor_doc
     peak_at = initial + rng.uniform(-0.15, 0.15) * width
     fwhm = width / rng.uniform(5, 8)
@@ -487,12 +515,44 @@ def tune(ids, rng, t0, scan_id, pid, esaf, plan, exit_status):
                 f"{axis}_user_setpoint": round(float(x), 7)}
         yield "event", desc.compose_event(data=data, timestamps={k: t - 0.02 for k in data}, seq_num=i,
                                           time=t, uid=ids.uid(), validate=False)
-    yield finish(run, ids, rng, t_end, exit_status)
+    yield finish(ctx, bundle, t_end, run.exit_status)
+
+
+# A uascan's path: `bin/replica live` writes its uascans with the same pieces.
+UASCAN_CENTER_AR = 8.83987  # the analyser's rocking-curve peak (deg)
+
+
+def uascan_path_metadata(num: int) -> dict:
+    """The start keys that describe a uascan's a_stage_r path of `num` points."""
+    return {"start": round(UASCAN_CENTER_AR + 0.002, 6), "center": UASCAN_CENTER_AR,
+            "finish": round(UASCAN_CENTER_AR - 0.05, 6), "intervals": num - 1, "exponent": 1.2}
+
+
+def uascan_positions(md: dict, num: int) -> np.ndarray:
+    """a_stage_r at each point: USAXS steps grow geometrically away from the peak (exponent > 1)."""
+    steps = np.linspace(0, 1, num) ** 1.2
+    return md["start"] - steps * (md["start"] - md["finish"])
+
+
+def uascan_point(rng: random.Random, a_stage_r, i: int, num: int, slope: float) -> dict:
+    """The readings at point `i`: the photodiode sees the rocking curve, then the sample's
+    power-law tail (`slope`); the amplifier gains up, and the dwell doubles, halfway out."""
+    q = abs(a_stage_r - UASCAN_CENTER_AR) * 4 * np.pi / 0.5904 * np.pi / 180 + 1e-5
+    gain = min(4, int(i / num * 5))
+    pd = (8e5 / (1 + (q / 8e-5) ** 2) + 40 * (q / 1e-3) ** -slope) / 10 ** gain + rng.uniform(50, 70)
+    secs = 1.0 if i < num // 2 else 2.0
+    return {"m_stage_r": 8.84021, "a_stage_r": round(float(a_stage_r), 7), "a_stage_x": 0.0,
+            "s_stage_y": 0.0, "d_stage_x": 1.042, "seconds": secs,
+            "I0_USAXS": float(round(rng.uniform(1.1e5, 1.2e5) * secs)),
+            "I00_USAXS": float(round(rng.uniform(8.0e4, 8.5e4) * secs)),
+            "PD_USAXS": float(round(pd * secs)), "TR diode": float(round(rng.uniform(5e4, 5.2e4) * secs)),
+            "I000": float(round(rng.uniform(2e3, 2.2e3) * secs)),
+            "upd_gain": 10 ** (4 + gain), "upd_reqrange": gain}
 
 
 def uascan_data_keys() -> dict:
     """The primary data keys of a step-scanned USAXS run (uascan): stage readbacks, scaler
-    channels and the photodiode amplifier's gain. `bin/replica live` writes its uascans with them too."""
+    channels and the photodiode amplifier's gain."""
     readbacks = {"m_stage_r": "9idcLAX:aero:c0:m1", "a_stage_r": "9idcLAX:aero:c0:m2",
                  "a_stage_x": "9idcLAX:m58:c1:m2", "s_stage_y": "9idcLAX:m58:c2:m2",
                  "d_stage_x": "9idcLAX:m58:c1:m6"}
@@ -511,133 +571,50 @@ def uascan_data_keys() -> dict:
     return data_keys
 
 
-def uascan(ids, rng, t0, scan_id, pid, esaf, title, data_dir, exit_status):
+def uascan(ctx: RunContext, run: Uascan):
+    ids, rng, t0, title = ctx.ids, ctx.rng, run.start_time, run.title
     num = rng.randint(100, 200)
-    center_ar = 8.83987
-    md = start_metadata(esaf, apsbss(esaf), scan_id, "uascan", pid)
+    md = start_metadata(run)
     md.update({
-        "title": title, "hdf5_path": f"{data_dir}", "hdf5_file": f"{title}_{scan_id % 10000:04d}.h5",
+        "title": title, "hdf5_path": f"{run.data_dir}", "hdf5_file": f"{title}_{run.scan_id % 10000:04d}.h5",
         "uascan_factor": 1.0, "uascan_direction": 1, "useSBUSAXS": False,
-        "start": round(center_ar + 0.002, 6), "center": center_ar, "finish": round(center_ar - 0.05, 6),
-        "intervals": num - 1, "exponent": 1.2, "minStep": 2e-5, "dx0": 1.042, "SDD_mm": 547.2,
+        **uascan_path_metadata(num), "minStep": 2e-5, "dx0": 1.042, "SDD_mm": 547.2,
         "ax0": 0.0, "SAD_mm": 530.0, "useDynamicTime": True,
         "motors": ["a_stage_r", "a_stage_x", "d_stage_x"],
         "detectors": ["I0_USAXS", "I00_USAXS", "PD_USAXS", "TR diode"],
         "hints": {"dimensions": [[["a_stage_r"], "primary"]]},
     })
-    run = compose_run(uid=ids.uid(), time=t0, metadata=md)
-    yield "start", run.start_doc
+    bundle = compose_run(uid=ids.uid(), time=t0, metadata=md)
+    yield "start", bundle.start_doc
     t_end = t0 + num * 2.1 + 6
-    yield from emit_baseline(run, ids, rng, t0, t_end, title)
-    data_keys = uascan_data_keys()
-    desc = run.compose_descriptor(name="primary", data_keys=data_keys, time=t0 + 1, uid=ids.uid(),
-                                  configuration={}, hints={"scaler0": {"fields": ["PD_USAXS"]}})
+    yield from baseline_stream(ctx, bundle, t0, t_end, title)
+    desc = bundle.compose_descriptor(name="primary", data_keys=uascan_data_keys(), time=t0 + 1, uid=ids.uid(),
+                                     configuration={}, hints={"scaler0": {"fields": ["PD_USAXS"]}})
     yield "descriptor", desc.descriptor_doc
-    # USAXS steps grow geometrically away from the peak (exponent > 1).
-    steps = np.linspace(0, 1, num) ** 1.2
-    ar = md["start"] - steps * (md["start"] - md["finish"])
+    ar = uascan_positions(md, num)
     slope = rng.uniform(3.3, 4.0)
     for i in range(num):
         t = t0 + 2 + i * 2.1
-        q = abs(ar[i] - center_ar) * 4 * np.pi / 0.5904 * np.pi / 180 + 1e-5
-        gain = min(4, int(i / num * 5))
-        pd = (8e5 / (1 + (q / 8e-5) ** 2) + 40 * (q / 1e-3) ** -slope) / 10 ** gain + rng.uniform(50, 70)
-        secs = 1.0 if i < num // 2 else 2.0
-        data = {"m_stage_r": 8.84021, "a_stage_r": round(float(ar[i]), 7), "a_stage_x": 0.0,
-                "s_stage_y": 0.0, "d_stage_x": 1.042, "seconds": secs,
-                "I0_USAXS": float(round(rng.uniform(1.1e5, 1.2e5) * secs)),
-                "I00_USAXS": float(round(rng.uniform(8.0e4, 8.5e4) * secs)),
-                "PD_USAXS": float(round(pd * secs)), "TR diode": float(round(rng.uniform(5e4, 5.2e4) * secs)),
-                "I000": float(round(rng.uniform(2e3, 2.2e3) * secs)),
-                "upd_gain": 10 ** (4 + gain), "upd_reqrange": gain}
+        data = uascan_point(rng, ar[i], i, num, slope)
         yield "event", desc.compose_event(data=data, timestamps={k: t - 0.05 for k in data},
                                           seq_num=i + 1, time=t, uid=ids.uid(), validate=False)
-    yield finish(run, ids, rng, t_end, exit_status)
+    yield finish(ctx, bundle, t_end, run.exit_status)
 
 
-def documentation_run(ids, rng, t0, scan_id, pid, esaf, text, exit_status):
-    md = start_metadata(esaf, apsbss(esaf), scan_id, "documentation_run", pid)
-    md.update({"purpose": "save text as bluesky run", "title": f"Start of {esaf['short']} session",
-               "plan_args": {"text": text}})
-    run = compose_run(uid=ids.uid(), time=t0, metadata=md)
-    yield "start", run.start_doc
-    yield from emit_baseline(run, ids, rng, t0, t0 + 1.5, "documentation")
-    desc = run.compose_descriptor(
+def documentation_run(ctx: RunContext, run: DocumentationRun):
+    ids, t0 = ctx.ids, run.start_time
+    md = start_metadata(run)
+    md.update({"purpose": "save text as bluesky run", "title": f"Start of {run.esaf.short} session",
+               "plan_args": {"text": run.text}})
+    bundle = compose_run(uid=ids.uid(), time=t0, metadata=md)
+    yield "start", bundle.start_doc
+    yield from baseline_stream(ctx, bundle, t0, t0 + 1.5, "documentation")
+    desc = bundle.compose_descriptor(
         name="primary",
         data_keys={"text": {"source": "text", "dtype": "string", "dtype_numpy": "<U0", "shape": [],
                             "object_name": "text"}},
         time=t0 + 0.6, uid=ids.uid(), configuration={}, hints={})
     yield "descriptor", desc.descriptor_doc
-    yield "event", desc.compose_event(data={"text": text}, timestamps={"text": t0 + 0.6}, seq_num=1,
+    yield "event", desc.compose_event(data={"text": run.text}, timestamps={"text": t0 + 0.6}, seq_num=1,
                                       time=t0 + 0.7, uid=ids.uid())
-    yield finish(run, ids, rng, t0 + 1.5, exit_status)
-
-
-# --- the timeline -------------------------------------------------------------------------------
-
-
-def runs(detectors: Path):
-    """Yield (plan, documents, options) per run, oldest first."""
-    ids = Ids(f"{NAME}-uids")
-    rng = random.Random(f"{NAME}-values")
-    scan_id = 183
-    pid = 2103402
-    plans = []  # (plan, maker) in time order, built session by session
-    for index, (esaf_index, first, last) in enumerate(SESSIONS):
-        esaf = ESAFS[esaf_index]
-        data_dir = f"/share1/USAXS_data/{local(epoch(first)):%Y-%m}/{local(epoch(first)):%m_%d}_{esaf['short']}"
-        n_slots = 1 + 6 + len(esaf["samples"]) * 3 + 6 + 2
-        times = iter(session_times(rng, epoch(first), epoch(last), n_slots + 4))
-        pid += 17
-
-        def add(plan, maker):
-            plans.append((plan, maker))
-
-        text = (f"{esaf['principal_user']} (ESAF {esaf['esaf_id']}), {len(esaf['samples'])} samples, "
-                f"USAXS + SAXS + WAXS at 21 keV")
-        t = next(times)
-        add("documentation_run", lambda t=t, sid=scan_id, p=pid, e=esaf, x=text:
-            documentation_run(ids, rng, t, sid, p, e, x, "success"))
-        scan_id += 1
-        for plan in ("tune_mr", "tune_m2rp", "tune_ar", "tune_a2rp", "tune_dx", "tune_dy"):
-            t = next(times)
-            add(plan, lambda t=t, sid=scan_id, p=pid, e=esaf, pl=plan: tune(ids, rng, t, sid, p, e, pl, "success"))
-            scan_id += 1
-        for s, sample in enumerate(esaf["samples"]):
-            if s and s % 3 == 0:
-                t = next(times)
-                add("tune_ar", lambda t=t, sid=scan_id, p=pid, e=esaf: tune(ids, rng, t, sid, p, e, "tune_ar", "success"))
-                scan_id += 1
-                t = next(times)
-                add("tune_a2rp", lambda t=t, sid=scan_id, p=pid, e=esaf: tune(ids, rng, t, sid, p, e, "tune_a2rp", "success"))
-                scan_id += 1
-            title = sample
-            fly_status = "abort" if (index, s) == (1, 4) else "success"
-            t = next(times)
-            add("Flyscan", lambda t=t, sid=scan_id, p=pid, e=esaf, ti=title, st=fly_status:
-                flyscan(ids, rng, t, sid, p, e, ti, data_dir, st))
-            scan_id += 1
-            if fly_status == "abort":
-                # The user fixed the sample position and measured again.
-                t = next(times)
-                add("Flyscan", lambda t=t, sid=scan_id, p=pid, e=esaf, ti=title:
-                    flyscan(ids, rng, t, sid, p, e, ti, data_dir, "success"))
-                scan_id += 1
-            for method in ("SAXS", "WAXS"):
-                status = "fail" if (index, s, method) == (2, 2, "WAXS") else "success"
-                t = next(times)
-                add(method, lambda t=t, sid=scan_id, p=pid, e=esaf, ti=title, m=method, st=status:
-                    area_detector(ids, rng, t, sid, p, e, ti, data_dir, st, m, detectors / "usaxs"))
-                scan_id += 1
-            if s in (1, 5):
-                t = next(times)
-                add("uascan", lambda t=t, sid=scan_id, p=pid, e=esaf, ti=f"{title}_step":
-                    uascan(ids, rng, t, sid, p, e, ti, data_dir, "success"))
-                scan_id += 1
-    for plan, maker in plans:
-        yield plan, maker(), {}
-    # The catalog was copied while a Flyscan was still collecting: no stop document yet.
-    esaf = ESAFS[SESSIONS[-1][0]]
-    yield "Flyscan (running)", flyscan(
-        ids, rng, epoch("2022-12-02T19:41:07.118420"), scan_id, pid, esaf, "IN625_HT870_500h",
-        f"/share1/USAXS_data/2022-11/11_29_{esaf['short']}", "success", running=True), {"batch_size": 1}
+    yield finish(ctx, bundle, t0 + 1.5, run.exit_status)
