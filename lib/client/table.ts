@@ -54,12 +54,23 @@ export class TableClient extends BaseClient {
     return columns.map((c): [string, string] => ["column", c]);
   }
 
-  /** The whole table (or some columns) as Arrow; falls back to partitions if the server refuses the size. */
+  /**
+   * The columns in the order asked for. tiled's SQL adapter selects requested columns with
+   * `set(names).intersection(fields)` (tiled/adapters/sql.py), so the server's order follows Python's
+   * string hashing and changes from one server process to the next.
+   */
+  #ordered(table: Table, columns: readonly string[] | undefined): Table {
+    if (!columns) return table;
+    const names = table.schema.fields.map((f) => f.name);
+    return names.join("\u0000") === columns.join("\u0000") ? table : table.select(columns.filter((c) => names.includes(c)));
+  }
+
+  /** The whole table (or some columns, in that order) as Arrow; falls back to partitions if the server refuses the size. */
   async read(options: TableReadOptions = {}): Promise<Table> {
     const url = buildUrl(this.context.apiUrl("table/full", this.path), this.#columnParams(options.columns));
     try {
       const bytes = await this.context.transport.getBytes(url, { ...options, accept: ARROW_MIME_TYPE });
-      return tableFromIPC(bytes);
+      return this.#ordered(tableFromIPC(bytes), options.columns);
     } catch (err) {
       if (this.npartitions > 1 && isTiledError(err, "http") && err.status === 400 && /exceed/i.test(String(err.detail))) {
         const parts: Table[] = [];
@@ -77,7 +88,7 @@ export class TableClient extends BaseClient {
     }
     const url = buildUrl(this.context.apiUrl("table/partition", this.path), [["partition", String(partition)], ...this.#columnParams(options.columns)]);
     const bytes = await this.context.transport.getBytes(url, { ...options, accept: ARROW_MIME_TYPE });
-    return tableFromIPC(bytes);
+    return this.#ordered(tableFromIPC(bytes), options.columns);
   }
 
   override toString(): string {

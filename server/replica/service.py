@@ -194,6 +194,11 @@ def start(port: int | None = None, log=print, layout: str = "sql") -> str:
     # The key reaches the server only through its environment ($REPLICA_SERVER_API_KEY in
     # config.yml): never on a command line (visible in ps) nor in a file other than api-key.
     env["REPLICA_SERVER_API_KEY"] = api_key
+    # tiled's SQL table adapter picks requested columns with set(...).intersection(fields)
+    # (tiled/adapters/sql.py), so their order in the Arrow body follows Python's string hashing. A
+    # fixed seed makes every start of the replica answer byte for byte the same, as the recorded
+    # snapshots and their freshness check need; the client puts columns back in the order asked.
+    env["PYTHONHASHSEED"] = "0"
     env["PYTHONPATH"] = os.pathsep.join(
         [str(config.ROOT / "server")] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
     )
