@@ -23,7 +23,14 @@ import { catalogLayout } from "./layout";
 import type { BlueskyLayout } from "./layout";
 import type { BlueskyRun } from "./run";
 
+/** What a listing of runs asks for: everything a BlueskyRun client uses, without structure and count. */
+export const RUN_LISTING_FIELDS: readonly string[] = ["metadata", "specs", "structure_family", "sorting"];
+
 export class CatalogOfBlueskyRuns extends Container {
+  protected override listingFields(): readonly string[] {
+    return RUN_LISTING_FIELDS;
+  }
+
   /** How the server lays out runs ("tiledwriter": SQL catalog; "databroker": MongoAdapter), from the spec's version. */
   get layout(): BlueskyLayout {
     return catalogLayout(this.specs);
