@@ -10,13 +10,25 @@ What it writes, all under var/bench/:
                            /big/stack              the stack (external HDF5, like TiledWriter's detector arrays)
                            /big/primary/internal   the table (external Parquet)
                            /runs/<uid>             RUNS BlueskyRun containers with {start, stop} metadata
+                           /small/<uid>            SMALL_RUNS runs written by TiledWriter itself (case e):
+                                                   BlueskyRun 3.0 + a `primary` stream (BlueskyEventStream 3.0,
+                                                   composite) holding an `internal` table of SMALL_ROWS rows
+  tabular.db             the SQL tabular storage TiledWriter appends the small runs' tables to
   manifest.json          written last: what was generated, the filter's expected count, timings.
                          Its presence (with the same GENERATOR_VERSION and sizes) means "done".
+  pg/                    a throwaway PostgreSQL cluster (data/, initdb as the `postgres` account when
+                         run as root) holding a second catalog: /runs with PG_RUNS runs of the same shape
+                         (case c on PostgreSQL). pg/manifest.json says it is done; it is reused on its
+                         own, so changing the SQLite part does not rebuild it (nor the other way round).
 
 The data nodes are registered in-process through tiled's catalog adapter (the `create_node` the
-server calls); the runs are inserted as the same ORM rows in one transaction. No server is involved.
+server calls); the runs are inserted as the same ORM rows in one transaction (the catalog's own
+triggers fill the closure table, and on SQLite the FTS5 index). The small runs go through
+TiledWriter (bluesky-tiled-plugins) into tiled's app in this process, as the replica's generator
+writes its catalogs, so their layout is exactly what TiledWriter writes. No server is involved.
 
-Usage: python bench/generate.py [--force]    (sizes: BENCH_FRAMES, BENCH_TABLE_ROWS, BENCH_RUNS)
+Usage: python bench/generate.py [--force] [--force-pg] [--no-pg]
+       (sizes: BENCH_FRAMES, BENCH_TABLE_ROWS, BENCH_RUNS, BENCH_PG_RUNS, BENCH_SMALL_RUNS, BENCH_SMALL_ROWS)
 """
 from __future__ import annotations
 
@@ -34,17 +46,24 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
+PG_GENERATOR_VERSION = 1
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_DIR = ROOT / "var" / "bench"
 DATA_DIR = BENCH_DIR / "data"
 CATALOG = BENCH_DIR / "catalog.db"
+TABULAR = BENCH_DIR / "tabular.db"
 MANIFEST = BENCH_DIR / "manifest.json"
+PG_DIR = BENCH_DIR / "pg"
+PG_MANIFEST = PG_DIR / "manifest.json"
 
 FRAMES = int(os.environ.get("BENCH_FRAMES", "128"))
 HEIGHT = WIDTH = 2048
 TABLE_ROWS = int(os.environ.get("BENCH_TABLE_ROWS", "1000000"))
 RUNS = int(os.environ.get("BENCH_RUNS", "10000"))
+PG_RUNS = int(os.environ.get("BENCH_PG_RUNS", "100000"))
+SMALL_RUNS = int(os.environ.get("BENCH_SMALL_RUNS", "20"))
+SMALL_ROWS = int(os.environ.get("BENCH_SMALL_ROWS", "300"))
 DATA_KEYS = ["I0", "I", "diode", "mono_energy", "sample_x", "sample_y"]
 # Every 4th run is a "scan", so the benchmark filter start.plan_name == "scan" matches RUNS/4 runs.
 OTHER_PLANS = ["count", "rel_scan", "grid_scan"]
@@ -132,6 +151,31 @@ def run_metadata(i: int) -> tuple[str, dict]:
     return uid, {"start": start, "stop": stop}
 
 
+async def insert_runs(catalog, count: int, batch: int = 10_000) -> None:
+    """/runs with `count` BlueskyRun containers holding {start, stop}, inserted as ORM rows in one
+    transaction. create_node commits (and SQLite syncs) once per node, about 75 runs/s here, so
+    10,000 runs would take minutes; the same rows in one session take seconds. The catalog's own
+    triggers still run for every row: the closure table on both databases, the FTS5 index on SQLite."""
+    from sqlalchemy import insert
+
+    from tiled.catalog import orm
+    from tiled.structures.core import StructureFamily
+
+    runs = await catalog.create_node(
+        StructureFamily.container, {"description": f"{count} Bluesky-like runs"}, key="runs"
+    )
+    spec = [{"name": "BlueskyRun", "version": "3.0"}]
+    async with catalog.context.session() as db:
+        for first in range(0, count, batch):
+            rows = []
+            for i in range(first, min(count, first + batch)):
+                uid, md = run_metadata(i)
+                rows.append({"key": uid, "parent": runs.node.id, "metadata_": md,
+                             "structure_family": StructureFamily.container, "specs": spec})
+            await db.execute(insert(orm.Node), rows)
+        await db.commit()
+
+
 async def register(stack: Path, table: Path) -> dict:
     from tiled.adapters.hdf5 import HDF5ArrayAdapter
     from tiled.adapters.parquet import ParquetDatasetAdapter
@@ -191,32 +235,148 @@ async def register(stack: Path, table: Path) -> dict:
         timings["register_big_s"] = round(time.perf_counter() - t, 2)
 
         t = time.perf_counter()
-        runs = await catalog.create_node(
-            StructureFamily.container, {"description": f"{RUNS} Bluesky-like runs"}, key="runs"
-        )
-        # One transaction for all runs: create_node commits (and SQLite syncs) once per node, about
-        # 75 runs/s here, so 10,000 runs would take minutes. The same ORM rows in one session take
-        # seconds; the catalog's own triggers fill the closure table and the FTS5 index as usual.
-        from tiled.catalog import orm
-
-        spec = [{"name": "BlueskyRun", "version": "3.0"}]
-        async with catalog.context.session() as db:
-            for i in range(RUNS):
-                uid, md = run_metadata(i)
-                db.add(
-                    orm.Node(
-                        key=uid,
-                        parent=runs.node.id,
-                        metadata_=md,
-                        structure_family=StructureFamily.container,
-                        specs=spec,
-                    )
-                )
-            await db.commit()
+        await insert_runs(catalog, RUNS)
         timings["register_runs_s"] = round(time.perf_counter() - t, 2)
     finally:
         await catalog.shutdown()
     return timings
+
+
+def small_run_documents(i: int):
+    """One small run as the RunEngine would emit it (event_model): start, the `primary`
+    descriptor, one event page of SMALL_ROWS rows, stop."""
+    from event_model import compose_run
+
+    rng = np.random.default_rng(1000 + i)
+    uid = str(uuid.UUID(int=(0x5A11 << 96) + i))
+    t0 = RUN_EPOCH0 + 86400.0 + 900.0 * i
+    bundle = compose_run(uid=uid, time=t0, metadata={
+        "plan_name": "scan", "plan_type": "generator", "scan_id": 100_000 + i, "beamline_id": "BENCH",
+        "detectors": ["I0", "I", "diode"], "motors": ["sample_x"], "num_points": SMALL_ROWS,
+        "sample": f"sample-{i % 7}", "hints": {"dimensions": [[["sample_x"], "primary"]]},
+    })
+    yield "start", bundle.start_doc
+    data_keys = {k: {"dtype": "number", "shape": [], "source": f"PV:BENCH:{k}", "object_name": k, "precision": 4}
+                 for k in DATA_KEYS}
+    desc = bundle.compose_descriptor(
+        name="primary", data_keys=data_keys, time=t0 + 0.5,
+        object_keys={k: [k] for k in DATA_KEYS},
+        configuration={k: {"data": {}, "timestamps": {}, "data_keys": {}} for k in DATA_KEYS},
+        hints={"sample_x": {"fields": ["sample_x"]}, "I0": {"fields": ["I0"]}},
+    )
+    yield "descriptor", desc.descriptor_doc
+    times = (t0 + 1.0 + np.arange(SMALL_ROWS) * 0.1).tolist()
+    data = {k: (np.cumsum(rng.normal(0, 1, SMALL_ROWS)) + 100.0 * (j + 1)).tolist() for j, k in enumerate(DATA_KEYS)}
+    yield "event_page", desc.compose_event_page(
+        data=data, timestamps={k: times for k in DATA_KEYS}, seq_num=list(range(1, SMALL_ROWS + 1)), time=times,
+    )
+    yield "stop", bundle.compose_stop(exit_status="success", time=t0 + 2.0 + SMALL_ROWS * 0.1)
+
+
+def write_small_runs() -> list[str]:
+    """SMALL_RUNS runs under /small, written by TiledWriter into tiled's app in this process
+    (the routes a server runs, over tiled's in-process transport), its tables into tabular.db.
+    The layout is TiledWriter's own: a BlueskyRun 3.0 container holding {start, stop}, a `primary`
+    container (BlueskyEventStream 3.0, composite) whose metadata is the descriptor, and in it an
+    `internal` table (seq_num, time, one column per data key, ts_<key>) in SQL storage."""
+    import warnings
+
+    from bluesky_tiled_plugins import TiledWriter
+    from tiled.client import Context, from_context
+    from tiled.server.app import build_app_from_config
+    from tiled.structures.core import Spec
+
+    key = uuid.uuid4().hex
+    config = {
+        "authentication": {"single_user_api_key": key},
+        "trees": [{"path": "/", "tree": "catalog", "args": {
+            "uri": f"sqlite:///{CATALOG}",
+            "writable_storage": [f"sqlite:///{TABULAR}"],
+            "readable_storage": [str(DATA_DIR)],
+        }}],
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # starlette's TestClient warns about httpx
+        app = build_app_from_config(config)
+        context = Context.from_app(app, api_key=key)
+    uids = []
+    with context:
+        client = from_context(context)
+        small = client.create_container(
+            "small", metadata={"description": f"{SMALL_RUNS} small runs written by TiledWriter"},
+            specs=[Spec("CatalogOfBlueskyRuns", version="3.0")],
+        )
+        writer = TiledWriter(small)
+        for i in range(SMALL_RUNS):
+            for name, doc in small_run_documents(i):
+                writer(name, doc)
+                if name == "start":
+                    uids.append(doc["uid"])
+    return uids
+
+
+def pg_manifest_matches() -> bool:
+    if not PG_MANIFEST.exists():
+        return False
+    try:
+        m = json.loads(PG_MANIFEST.read_text())
+    except ValueError:
+        return False
+    return m.get("generator_version") == PG_GENERATOR_VERSION and m.get("runs", {}).get("count") == PG_RUNS and (PG_DIR / "data" / "PG_VERSION").exists()
+
+
+def generate_pg() -> dict:
+    """A throwaway PostgreSQL cluster in var/bench/pg and a tiled catalog in it: /runs holding
+    PG_RUNS runs of the same shape as the SQLite catalog's (a quarter are "scan"s), then
+    VACUUM ANALYZE, as autovacuum would have done on a facility's server (tiled's approximate
+    counts read pg_stats). The cluster is stopped at the end; bench.py starts it again."""
+    import shutil
+
+    from pgcluster import PgCluster
+    from tiled.catalog import from_uri
+
+    PG_MANIFEST.unlink(missing_ok=True)
+    shutil.rmtree(PG_DIR, ignore_errors=True)
+    cluster = PgCluster(PG_DIR)
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    t = time.perf_counter()
+    cluster.init()
+    timings["initdb_s"] = round(time.perf_counter() - t, 2)
+    try:
+        async def fill() -> None:
+            catalog = from_uri(cluster.uri, init_if_not_exists=True)
+            await catalog.startup()
+            try:
+                await insert_runs(catalog, PG_RUNS)
+            finally:
+                await catalog.shutdown()
+
+        log(f"inserting {PG_RUNS:,} runs into PostgreSQL ({cluster.uri})")
+        t = time.perf_counter()
+        asyncio.run(fill())
+        timings["insert_runs_s"] = round(time.perf_counter() - t, 2)
+        t = time.perf_counter()
+        cluster.psql("VACUUM ANALYZE")
+        timings["vacuum_analyze_s"] = round(time.perf_counter() - t, 2)
+        size = cluster.psql("SELECT pg_database_size('bench')")
+    finally:
+        cluster.stop()
+    timings["total_s"] = round(time.perf_counter() - started, 2)
+    manifest = {
+        "generator_version": PG_GENERATOR_VERSION,
+        "postgres_bin": cluster.bindir,
+        "database_bytes": int(size),
+        "runs": {
+            "path": "runs",
+            "count": PG_RUNS,
+            "filter": {"key": "start.plan_name", "value": "scan"},
+            "expected_matches": expected_matches(PG_RUNS),
+        },
+        "timings": timings,
+    }
+    PG_MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
 
 
 def manifest_matches() -> bool:
@@ -231,28 +391,26 @@ def manifest_matches() -> bool:
         and m.get("stack", {}).get("shape") == [FRAMES, HEIGHT, WIDTH]
         and m.get("table", {}).get("rows") == TABLE_ROWS
         and m.get("runs", {}).get("count") == RUNS
+        and m.get("small", {}).get("count") == SMALL_RUNS
+        and m.get("small", {}).get("rows") == SMALL_ROWS
         and CATALOG.exists()
+        and TABULAR.exists()
     )
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--force", action="store_true", help="regenerate even if var/bench has the data")
-    args = parser.parse_args()
-    if manifest_matches() and not args.force:
-        log(f"reusing the data in {BENCH_DIR.relative_to(ROOT)} (manifest matches; --force regenerates)")
-        return 0
+def generate_sqlite(force: bool) -> None:
     started = time.perf_counter()
     MANIFEST.unlink(missing_ok=True)
     # The catalog is cheap to rebuild and must match the data; the data files are reused if their
     # sizes still match (the stack takes the longest to write).
     CATALOG.unlink(missing_ok=True)
+    TABULAR.unlink(missing_ok=True)
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     timings: dict[str, float] = {}
 
     stack = DATA_DIR / "stack.h5"
     reuse_stack = False
-    if stack.exists() and not args.force:
+    if stack.exists() and not force:
         with h5py.File(stack, "r") as f:
             reuse_stack = f["/entry/data/data"].shape == (FRAMES, HEIGHT, WIDTH)
     if not reuse_stack:
@@ -262,7 +420,7 @@ def main() -> int:
         timings["write_stack_s"] = round(time.perf_counter() - t, 2)
 
     table = DATA_DIR / "internal.parquet"
-    if args.force or not table.exists() or pq.ParquetFile(table).metadata.num_rows != TABLE_ROWS:
+    if force or not table.exists() or pq.ParquetFile(table).metadata.num_rows != TABLE_ROWS:
         log(f"writing {table.relative_to(ROOT)}: {TABLE_ROWS} rows")
         t = time.perf_counter()
         write_table(table)
@@ -270,6 +428,10 @@ def main() -> int:
 
     log(f"registering in {CATALOG.relative_to(ROOT)}: /big/stack, /big/primary/internal and {RUNS} runs under /runs")
     timings.update(asyncio.run(register(stack, table)))
+    log(f"writing {SMALL_RUNS} small runs ({SMALL_ROWS} rows each) under /small with TiledWriter")
+    t = time.perf_counter()
+    small_uids = write_small_runs()
+    timings["write_small_runs_s"] = round(time.perf_counter() - t, 2)
     timings["total_s"] = round(time.perf_counter() - started, 2)
 
     schema = pq.ParquetFile(table).schema_arrow
@@ -295,10 +457,38 @@ def main() -> int:
             "filter": {"key": "start.plan_name", "value": "scan"},
             "expected_matches": expected_matches(RUNS),
         },
+        "small": {
+            "path": "small",
+            "count": SMALL_RUNS,
+            "rows": SMALL_ROWS,
+            "stream": "primary",
+            "columns": ["seq_num", "time", *DATA_KEYS, *(f"ts_{k}" for k in DATA_KEYS)],
+            "uids": small_uids,
+        },
         "timings": timings,
     }
     MANIFEST.write_text(json.dumps(manifest, indent=2) + "\n")
     log(f"done in {timings['total_s']:.0f} s: {json.dumps(timings)}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--force", action="store_true", help="regenerate everything, even if var/bench has it")
+    parser.add_argument("--force-pg", action="store_true", help="regenerate the PostgreSQL catalog only")
+    parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL catalog (case c on PostgreSQL cannot run then)")
+    args = parser.parse_args()
+    if manifest_matches() and not args.force:
+        log(f"reusing the data in {BENCH_DIR.relative_to(ROOT)} (manifest matches; --force regenerates)")
+    else:
+        generate_sqlite(args.force)
+    if args.no_pg:
+        return 0
+    if pg_manifest_matches() and not (args.force or args.force_pg):
+        log(f"reusing the PostgreSQL catalog in {PG_DIR.relative_to(ROOT)} (pg/manifest.json matches; --force-pg regenerates)")
+    else:
+        log(f"making a PostgreSQL cluster in {PG_DIR.relative_to(ROOT)} with {PG_RUNS:,} runs")
+        m = generate_pg()
+        log(f"PostgreSQL catalog done in {m['timings']['total_s']:.0f} s: {json.dumps(m['timings'])}")
     return 0
 
 

@@ -9,8 +9,12 @@
  *   http-into node:http, body copied into one buffer preallocated from Content-Length (no node-fetch)
  *   undici    node's built-in fetch, body read with a stream reader into one preallocated buffer
  *   net-into  a raw socket reading into one reusable 1 MiB buffer (net `onread`), copied into one
- *             preallocated result: no per-chunk Buffers, no streams. The most a node client could do.
+ *             preallocated result: no per-chunk Buffers, no streams.
+ *   net-direct a raw socket whose reads land straight in the result (`onread.buffer` as a function
+ *             returning the result's unfilled part): the kernel's one copy, none in JavaScript. The
+ *             most a node client that keeps the bytes could do.
  *   arrow     like stream, then apache-arrow tableFromIPC on each body; reports parse time apart
+ *   net-direct-arrow  like net-direct, then tableFromIPC: the floor for reading an Arrow table
  *
  * @example
  * node var/bench/build/bench/node_raw.js --requests var/bench/run/array.requests.json --mode discard --concurrency 1
@@ -20,6 +24,7 @@ import net from "node:net";
 import fetch from "node-fetch";
 import { tableFromIPC } from "apache-arrow";
 import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
 import { emit, parseArgs, requireArg, runMain, startTimer } from "./common";
 
 interface RecordedRequest {
@@ -155,6 +160,63 @@ function netInto(req: RecordedRequest): Promise<Uint8Array> {
   });
 }
 
+/**
+ * A raw socket reading straight into the result: the head arrives in a small scratch buffer; once
+ * Content-Length is known, `onread.buffer` (a function, called after every read) hands the socket
+ * the result's unfilled part, so the kernel copies the body into its final place and JavaScript
+ * copies nothing but the few body bytes that came with the head.
+ */
+function netDirect(req: RecordedRequest): Promise<Uint8Array> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(req.url);
+    const scratch = Buffer.allocUnsafe(64 * 1024);
+    let target: Uint8Array = scratch;
+    let head: Buffer = Buffer.alloc(0);
+    let out: Uint8Array | null = null;
+    let offset = 0;
+    const finish = (): boolean => {
+      if (out !== null && offset >= out.byteLength) {
+        socket.destroy();
+        resolve(out);
+        return false;
+      }
+      return true;
+    };
+    const socket = net.connect({
+      host: url.hostname,
+      port: Number(url.port),
+      onread: {
+        buffer: () => target,
+        callback: (nread: number, buf: Uint8Array): boolean => {
+          if (out === null) {
+            head = Buffer.concat([head, buf.subarray(0, nread)]);
+            const end = head.indexOf("\r\n\r\n");
+            if (end < 0) return true;
+            const text = head.subarray(0, end).toString("latin1");
+            const length = /\r\ncontent-length:\s*(\d+)/i.exec(text);
+            if (!text.startsWith("HTTP/1.1 200") || !length) {
+              socket.destroy();
+              reject(new Error(`${text.split("\r\n")[0]} (no Content-Length?) for ${req.url}`));
+              return false;
+            }
+            out = new Uint8Array(new ArrayBuffer(Number(length[1])));
+            const body = head.subarray(end + 4);
+            out.set(body, 0);
+            offset = body.byteLength;
+          } else {
+            offset += nread;
+          }
+          target = out.subarray(offset);
+          return finish();
+        },
+      },
+    });
+    const headers = Object.entries(req.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+    socket.on("connect", () => socket.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${headers}Connection: close\r\n\r\n`));
+    socket.on("error", reject);
+  });
+}
+
 /** Node's built-in fetch (undici), read with a stream reader into one preallocated buffer. */
 async function undiciInto(req: RecordedRequest): Promise<Uint8Array> {
   const res = await globalThis.fetch(req.url, { headers: req.headers });
@@ -190,13 +252,21 @@ async function main(): Promise<void> {
   } else if (mode === "stream") {
     const bodies = await mapLimit(requests, concurrency, streamBody);
     emit({ ...timer.stop(), bytes: bodies.reduce((a, b) => a + b.byteLength, 0), requests: requests.length, concurrency });
-  } else if (mode === "http-into" || mode === "undici" || mode === "net-into") {
-    const receive = mode === "undici" ? undiciInto : mode === "net-into" ? netInto : (r: RecordedRequest) => httpInto(agent, r);
+  } else if (mode === "http-into" || mode === "undici" || mode === "net-into" || mode === "net-direct") {
+    const receive = mode === "undici" ? undiciInto : mode === "net-into" ? netInto : mode === "net-direct" ? netDirect : (r: RecordedRequest) => httpInto(agent, r);
     const bodies = await mapLimit(requests, concurrency, receive);
-    emit({ ...timer.stop(), bytes: bodies.reduce((a, b) => a + b.byteLength, 0), requests: requests.length, concurrency });
-  } else if (mode === "arrow") {
-    // Streamed into one buffer (the cheapest receive), then parsed: what a fixed lib would do.
-    const bodies = await mapLimit(requests, concurrency, streamBody);
+    const result = { ...timer.stop(), bytes: bodies.reduce((a, b) => a + b.byteLength, 0), requests: requests.length, concurrency };
+    // --digest: a SHA-256 of the bodies in order, to check a receiver against curl's output (not timed).
+    if (args.digest === "true") {
+      const hash = createHash("sha256");
+      for (const body of bodies) hash.update(body);
+      emit({ ...result, sha256: hash.digest("hex") });
+    } else {
+      emit(result);
+    }
+  } else if (mode === "arrow" || mode === "net-direct-arrow") {
+    // Received into one buffer (node-fetch streamed, or the raw socket straight into it), then parsed.
+    const bodies = await mapLimit(requests, concurrency, mode === "arrow" ? streamBody : netDirect);
     const fetched = performance.now();
     let rows = 0;
     for (const body of bodies) rows += tableFromIPC(body).numRows;
@@ -211,7 +281,7 @@ async function main(): Promise<void> {
       concurrency,
     });
   } else {
-    throw new Error(`unknown --mode ${mode} (discard, fetch, stream, http-into, undici, net-into, arrow)`);
+    throw new Error(`unknown --mode ${mode} (discard, fetch, stream, http-into, undici, net-into, net-direct, arrow, net-direct-arrow)`);
   }
   agent.destroy();
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark command (npm run bench): generate the data once, compile the TypeScript drivers,
 # then time the library against curl and tiled's Python client on a tiled server of its own.
-# Options go to bench/bench.py: --reps N (default 5), --cases a,b,c. See bench/README.md.
+# Options go to bench/bench.py: --reps N (default 5), --cases a,b,c,cpg,e,live. See bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ] || [ ! -d node_modules/apache-arrow ]; then
