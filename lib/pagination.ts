@@ -81,7 +81,9 @@ function pageParams(link: string): [string, string][] {
  * may end it early; asking for an exact count on every page instead makes the server count every
  * match once per page (6x slower listing of 2,500 of 10,000 runs, see bench/README.md). So a full
  * page with no next link is followed by one more page at the next offset; a short or empty page ends
- * the walk.
+ * the walk. Under the default sort tiled pages by cursor (`page[cursor]=<last id>`, read from
+ * tiled 0.2.20's source): those links are exact, so once the server has handed out a cursor link,
+ * a null one is the end and no extra page is asked for (25–53 ms saved per walk, bench/README.md).
  */
 export async function* paginate(transport: Transport, searchUrl: string, options: PaginateOptions = {}): AsyncGenerator<SearchPage> {
   const pageSize = checkPageSize(options.pageSize ?? DEFAULT_PAGE_LIMIT);
@@ -93,6 +95,7 @@ export async function* paginate(transport: Transport, searchUrl: string, options
   let page: [string, string][] = [["page[limit]", String(pageSize)]];
   if (options.offset) page.unshift(["page[offset]", String(options.offset)]);
   let itemsRead = options.offset ?? 0;
+  let cursorLinks = false;
   const seen = new Set<string>();
   for (;;) {
     const url = buildUrl(base, [...page, ...fixed]);
@@ -105,8 +108,10 @@ export async function* paginate(transport: Transport, searchUrl: string, options
     if (result.data.length === 0) return;
     itemsRead += result.data.length;
     const next = result.links.next;
-    if (next) page = pageParams(next);
-    else if (result.data.length >= pageSize) page = [["page[offset]", String(itemsRead)], ["page[limit]", String(pageSize)]];
+    if (next) {
+      page = pageParams(next);
+      cursorLinks ||= page.some(([name]) => name === "page[cursor]");
+    } else if (result.data.length >= pageSize && !cursorLinks) page = [["page[offset]", String(itemsRead)], ["page[limit]", String(pageSize)]];
     else return;
   }
 }

@@ -57,6 +57,24 @@ describe("pagination", () => {
     // No exact count is asked for on each page: it makes the server count every match per page.
     for (const r of server.requests) expect(new URL(r.url, "http://x").searchParams.getAll("fields")).toEqual([""]);
   });
+  it("after cursor links (tiled's default sort), a null next link ends the walk: no extra offset page", async () => {
+    // tiled 0.2.20 under the default sort: links.next is page[cursor]=<last id>, exact, null at the end.
+    const items = ["a", "b", "c", "d"];
+    const server = await serve((req, res) => {
+      const url = new URL(req.url ?? "", "http://x");
+      const after = url.searchParams.get("page[cursor]");
+      const start = after === null ? 0 : items.indexOf(after) + 1;
+      const data = items.slice(start, start + 2).map((id) => ({ id, attributes: { ancestors: [] } }));
+      const last = data[data.length - 1]?.id;
+      const next = start + 2 < items.length ? `http://${req.headers.host}/api/v1/search/c?page[cursor]=${last}&page[limit]=2` : null;
+      sendJson(res, 200, { data, links: { next }, meta: { count: 4 } });
+    });
+    const transport = new Transport({ baseUrl: server.url });
+    const ids: string[] = [];
+    for await (const page of paginate(transport, `${server.url}/api/v1/search/c`, { params: [["fields", ""]], pageSize: 2 })) ids.push(...page.data.map((d) => d.id));
+    expect(ids).toEqual(items);
+    expect(server.requests.map((r) => new URL(r.url, "http://x").searchParams.get("page[cursor]"))).toEqual([null, "b"]);
+  });
   it("a hand-built search suffix asks for an exact count whenever fields are chosen", async () => {
     expect(withCountField([["fields", ""]])).toEqual([["fields", "count"], ["fields", "structure_family"]]);
     expect(withCountField([["fields", "metadata"], ["x", "1"]])).toEqual([["fields", "metadata"], ["x", "1"], ["fields", "count"]]);
