@@ -118,6 +118,18 @@ def run_json(cmd: list[str], env: dict | None = None, timeout: float = 900) -> d
 # the server
 
 
+def stop_process(proc: subprocess.Popen | None) -> None:
+    """SIGTERM to a server this script started (by its PID), SIGKILL if it has not ended in 15 s."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
 class BenchServer:
     """`tiled serve catalog <database>` with anonymous reads, on a free 127.0.0.1 port.
 
@@ -181,15 +193,7 @@ class BenchServer:
         raise RuntimeError(f"tiled serve did not answer /api/v1/ within 90 s; see {self.log_path}")
 
     def stop(self) -> None:
-        if self.proc is None or self.proc.poll() is not None:
-            self.PID_FILE.unlink(missing_ok=True)
-            return
-        self.proc.terminate()
-        try:
-            self.proc.wait(15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait(5)
+        stop_process(self.proc)
         self.PID_FILE.unlink(missing_ok=True)
 
 
@@ -585,13 +589,7 @@ class LiveServer:
         raise RuntimeError(f"the live server did not answer within 90 s; see {self.log_path}")
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
+        stop_process(self.proc)
 
 
 def percentile(xs: list[float], q: float) -> float:
@@ -1257,9 +1255,10 @@ def main() -> int:
 
     info, vers = machine_info(), versions()
     server = BenchServer(str(BENCH / "catalog.db"), read=[str(BENCH / "data"), f"sqlite:///{BENCH / 'tabular.db'}"], name="server")
-    from pgcluster import PgCluster
+    sys.path.insert(0, str(ROOT / "server"))
+    from replica.pgcluster import PgCluster
 
-    cluster = PgCluster(BENCH / "pg")
+    cluster = PgCluster(BENCH / "pg", user="bench", database="bench")
     pg_server: BenchServer | None = None
 
     def on_signal(signum, _frame):

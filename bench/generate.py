@@ -332,12 +332,14 @@ def generate_pg() -> dict:
     counts read pg_stats). The cluster is stopped at the end; bench.py starts it again."""
     import shutil
 
-    from pgcluster import PgCluster
     from tiled.catalog import from_uri
 
     PG_MANIFEST.unlink(missing_ok=True)
     shutil.rmtree(PG_DIR, ignore_errors=True)
-    cluster = PgCluster(PG_DIR)
+    sys.path.insert(0, str(ROOT / "server"))
+    from replica.pgcluster import PgCluster
+
+    cluster = PgCluster(PG_DIR, user="bench", database="bench")
     timings: dict[str, float] = {}
     started = time.perf_counter()
     t = time.perf_counter()

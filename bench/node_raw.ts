@@ -114,6 +114,28 @@ function httpInto(agent: http.Agent, req: RecordedRequest): Promise<Uint8Array> 
 }
 
 /**
+ * The status line and headers of a raw-socket answer, once they have all arrived: the body's size
+ * and the body bytes that came with them; null while incomplete. Anything but a 200 with a
+ * Content-Length is an error (these diagnostics read only whole bodies of known size).
+ */
+function parseHead(head: Buffer, url: string): { length: number; body: Buffer } | null {
+  const end = head.indexOf("\r\n\r\n");
+  if (end < 0) return null;
+  const text = head.subarray(0, end).toString("latin1");
+  const length = /\r\ncontent-length:\s*(\d+)/i.exec(text);
+  if (!text.startsWith("HTTP/1.1 200") || !length) throw new Error(`${text.split("\r\n")[0]} (no Content-Length?) for ${url}`);
+  return { length: Number(length[1]), body: head.subarray(end + 4) };
+}
+
+/** Send a GET for `req` on a raw socket, once connected, and close after the answer. */
+function sendGet(socket: net.Socket, req: RecordedRequest, reject: (err: unknown) => void): void {
+  const url = new URL(req.url);
+  const headers = Object.entries(req.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
+  socket.on("connect", () => socket.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${headers}Connection: close\r\n\r\n`));
+  socket.on("error", reject);
+}
+
+/**
  * A raw socket: HTTP/1.1 GET with Connection: close, the response read through `onread` into one
  * reusable scratch buffer and copied into the result preallocated from Content-Length.
  */
@@ -132,17 +154,17 @@ function netInto(req: RecordedRequest): Promise<Uint8Array> {
           let chunk = buf.subarray(0, nread);
           if (out === null) {
             head = Buffer.concat([head, chunk]);
-            const end = head.indexOf("\r\n\r\n");
-            if (end < 0) return true;
-            const text = head.subarray(0, end).toString("latin1");
-            const length = /\r\ncontent-length:\s*(\d+)/i.exec(text);
-            if (!text.startsWith("HTTP/1.1 200") || !length) {
+            let parsed: ReturnType<typeof parseHead>;
+            try {
+              parsed = parseHead(head, req.url);
+            } catch (err) {
               socket.destroy();
-              reject(new Error(`${text.split("\r\n")[0]} (no Content-Length?) for ${req.url}`));
+              reject(err);
               return false;
             }
-            out = new Uint8Array(new ArrayBuffer(Number(length[1])));
-            chunk = head.subarray(end + 4);
+            if (parsed === null) return true;
+            out = new Uint8Array(new ArrayBuffer(parsed.length));
+            chunk = parsed.body;
           }
           out.set(chunk, offset);
           offset += chunk.byteLength;
@@ -154,9 +176,7 @@ function netInto(req: RecordedRequest): Promise<Uint8Array> {
         },
       },
     });
-    const headers = Object.entries(req.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
-    socket.on("connect", () => socket.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${headers}Connection: close\r\n\r\n`));
-    socket.on("error", reject);
+    sendGet(socket, req, reject);
   });
 }
 
@@ -190,19 +210,18 @@ function netDirect(req: RecordedRequest): Promise<Uint8Array> {
         callback: (nread: number, buf: Uint8Array): boolean => {
           if (out === null) {
             head = Buffer.concat([head, buf.subarray(0, nread)]);
-            const end = head.indexOf("\r\n\r\n");
-            if (end < 0) return true;
-            const text = head.subarray(0, end).toString("latin1");
-            const length = /\r\ncontent-length:\s*(\d+)/i.exec(text);
-            if (!text.startsWith("HTTP/1.1 200") || !length) {
+            let parsed: ReturnType<typeof parseHead>;
+            try {
+              parsed = parseHead(head, req.url);
+            } catch (err) {
               socket.destroy();
-              reject(new Error(`${text.split("\r\n")[0]} (no Content-Length?) for ${req.url}`));
+              reject(err);
               return false;
             }
-            out = new Uint8Array(new ArrayBuffer(Number(length[1])));
-            const body = head.subarray(end + 4);
-            out.set(body, 0);
-            offset = body.byteLength;
+            if (parsed === null) return true;
+            out = new Uint8Array(new ArrayBuffer(parsed.length));
+            out.set(parsed.body, 0);
+            offset = parsed.body.byteLength;
           } else {
             offset += nread;
           }
@@ -211,9 +230,7 @@ function netDirect(req: RecordedRequest): Promise<Uint8Array> {
         },
       },
     });
-    const headers = Object.entries(req.headers).map(([k, v]) => `${k}: ${v}\r\n`).join("");
-    socket.on("connect", () => socket.write(`GET ${url.pathname}${url.search} HTTP/1.1\r\nHost: ${url.host}\r\n${headers}Connection: close\r\n\r\n`));
-    socket.on("error", reject);
+    sendGet(socket, req, reject);
   });
 }
 

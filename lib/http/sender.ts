@@ -119,9 +119,14 @@ export class HttpSender implements Sender {
     const timeout = AbortSignal.timeout(timeoutMs);
     const signal = options.signal ? anySignal(timeout, options.signal) : timeout;
     const secrets = this.secretsFor(request.url);
+    // The sink the body went to: a too-large against its cap (JSON answers and error bodies) gets advice.
+    let chosen: BodySink = sink;
+    const sinkFor = (status: number): BodySink => {
+      chosen = status >= 200 && status < 300 ? sink : { maxBytes: this.#settings.maxJsonBytes };
+      return chosen;
+    };
     const fail = (cause: unknown, url: string): TiledError => {
-      if (cause instanceof TiledError && cause.code === "too-large" && cause.message.includes("-byte limit")) {
-        // Only JSON answers (and error bodies, which are JSON) have a byte limit: say how to live with it.
+      if (cause instanceof TiledError && cause.code === "too-large" && chosen.maxBytes !== undefined) {
         const advice = "Ask for less (a smaller page, fields=…), or raise maxJsonBytes / TILED_MAX_JSON_BYTES if the server is trusted.";
         return new TiledError("too-large", `${cause.message} ${advice}`, { url, status: cause.status, cause, secrets });
       }
@@ -141,7 +146,7 @@ export class HttpSender implements Sender {
       return unreachable(url, cause, secrets);
     };
     // Error bodies are JSON ({"detail": …}) and get the JSON cap, whatever was asked for.
-    const sinkFor = (status: number): BodySink => (status >= 200 && status < 300 ? sink : { maxBytes: this.#settings.maxJsonBytes });
+
     let url = request.url;
     const visited = new Set<string>([url]);
     for (let redirects = 0; ; redirects++) {

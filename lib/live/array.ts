@@ -18,7 +18,7 @@ import { TiledError } from "../errors";
 import type { BuiltinDtype, StructDtype } from "../schemas/structures";
 import { Transport } from "../transport";
 import { arrayOf } from "./envelope";
-import { Subscription } from "./subscription";
+import { SubscriptionView } from "./subscription";
 import type { LiveEvent, SubscribeOptions } from "./subscription";
 
 export type ArrayEvent =
@@ -28,18 +28,17 @@ export type ArrayEvent =
   | Exclude<LiveEvent, { kind: "update" }>;
 
 export interface ArraySubscribeOptions extends SubscribeOptions {
-  /** For readRef (default: the shared transport, or one for baseUrl/apiKey when given). */
+  /** For readRef (default: a transport for baseUrl and apiKey). */
   transport?: Transport;
 }
 
-export class ArraySubscription implements AsyncIterable<ArrayEvent> {
-  readonly subscription: Subscription;
+export class ArraySubscription extends SubscriptionView implements AsyncIterable<ArrayEvent> {
   /** The element type, from the connection's array-schema message. */
   readonly dataType: Promise<BuiltinDtype | StructDtype>;
   readonly transport: Transport;
 
   constructor(path: string, options: ArraySubscribeOptions = {}) {
-    this.subscription = new Subscription(path, options);
+    super(path, options);
     this.transport =
       options.transport ?? new Transport({ baseUrl: options.baseUrl, apiKey: options.apiKey });
     this.dataType = this.subscription.schema.then((s) => {
@@ -47,15 +46,6 @@ export class ArraySubscription implements AsyncIterable<ArrayEvent> {
       return s.data_type;
     });
     this.dataType.catch(() => undefined);
-  }
-
-  start(): this {
-    this.subscription.start();
-    return this;
-  }
-
-  close(): void {
-    this.subscription.close();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<ArrayEvent> {

@@ -16,7 +16,7 @@
  */
 import { TiledError } from "../errors";
 import { RunStart, RunStop } from "../schemas/bluesky";
-import { Subscription } from "./subscription";
+import { SubscriptionView } from "./subscription";
 import type { LiveEvent, SubscribeOptions } from "./subscription";
 
 type Doc = Record<string, unknown>;
@@ -31,26 +31,11 @@ export type CatalogEvent =
   | { kind: "metadata"; key: string; metadata: Doc; sequence: number }
   | Exclude<LiveEvent, { kind: "update" }>;
 
-export class CatalogSubscription implements AsyncIterable<CatalogEvent> {
-  readonly subscription: Subscription;
-
-  constructor(path: string, options: SubscribeOptions = {}) {
-    this.subscription = new Subscription(path, options);
-  }
-
+export class CatalogSubscription extends SubscriptionView implements AsyncIterable<CatalogEvent> {
   /** Resolves once connected: subscribe first, then start the run you want to see. */
   get connected(): Promise<void> {
     this.subscription.start();
     return this.subscription.schema.then(() => undefined);
-  }
-
-  start(): this {
-    this.subscription.start();
-    return this;
-  }
-
-  close(): void {
-    this.subscription.close();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<CatalogEvent> {

@@ -386,3 +386,25 @@ export class Subscription implements AsyncIterable<LiveEvent> {
 export function subscribe(path: string, options: SubscribeOptions = {}): Subscription {
   return new Subscription(path, options);
 }
+
+/**
+ * What the typed subscriptions (catalog, table, array) share: the raw subscription whose updates
+ * they turn into events, started and closed through it.
+ */
+export abstract class SubscriptionView {
+  readonly subscription: Subscription;
+
+  constructor(path: string, options: SubscribeOptions = {}) {
+    this.subscription = new Subscription(path, options);
+  }
+
+  /** Connect now rather than at the first iteration. */
+  start(): this {
+    this.subscription.start();
+    return this;
+  }
+
+  close(): void {
+    this.subscription.close();
+  }
+}

@@ -16,34 +16,24 @@
 import type { Schema, Table } from "apache-arrow";
 import { TiledError } from "../errors";
 import { schemaOf, tableOf } from "./envelope";
-import { Subscription } from "./subscription";
+import { SubscriptionView } from "./subscription";
 import type { LiveEvent, SubscribeOptions } from "./subscription";
 
 export type TableEvent =
   | { kind: "rows"; sequence: number; table: Table; partition: number | null; timestamp?: string }
   | Exclude<LiveEvent, { kind: "update" }>;
 
-export class TableSubscription implements AsyncIterable<TableEvent> {
-  readonly subscription: Subscription;
+export class TableSubscription extends SubscriptionView implements AsyncIterable<TableEvent> {
   /** The table's Arrow schema, from the connection's table-schema message. */
   readonly arrowSchema: Promise<Schema>;
 
   constructor(path: string, options: SubscribeOptions = {}) {
-    this.subscription = new Subscription(path, options);
+    super(path, options);
     this.arrowSchema = this.subscription.schema.then((s) => {
       if (s.type !== "table-schema") throw new TiledError("bad-input", `${path} is not a table (its stream sends ${s.type}).`);
       return schemaOf(s);
     });
     this.arrowSchema.catch(() => undefined);
-  }
-
-  start(): this {
-    this.subscription.start();
-    return this;
-  }
-
-  close(): void {
-    this.subscription.close();
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<TableEvent> {

@@ -79,3 +79,19 @@ export function sendBytes(res: http.ServerResponse, body: Uint8Array, contentTyp
   res.writeHead(200, { "content-type": contentType });
   res.end(body);
 }
+
+/**
+ * Answer with a chunked JSON-typed body (no Content-Length) of `chunks` pieces of 64 KiB, written
+ * as the client reads them (on "drain"), and stop writing if the client goes away.
+ */
+export function sendChunkedJson(res: http.ServerResponse, status: number, chunks: number): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  const chunk = "x".repeat(64 * 1024);
+  let sent = 0;
+  const push = () => {
+    while (sent < chunks && res.write(chunk)) sent++;
+    if (sent < chunks && !res.destroyed) res.once("drain", push);
+    else res.end();
+  };
+  push();
+}

@@ -9,7 +9,7 @@ import { z } from "zod";
 import { About } from "../schemas/about";
 import { Transport } from "../transport";
 import { caught } from "./caught";
-import { FAST_RETRY, closedPort, localServers, sendBytes, sendJson } from "./local-server";
+import { FAST_RETRY, closedPort, localServers, sendBytes, sendJson, sendChunkedJson } from "./local-server";
 
 const serve = localServers();
 const fast = FAST_RETRY;
@@ -207,15 +207,7 @@ describe.each(["socket", "fetch"] as const)("binary reads with bulkReader %s", (
         res.write("{");
         return;
       }
-      res.writeHead(500, { "content-type": "application/json" }); // chunked: no Content-Length
-      const chunk = "x".repeat(64 * 1024);
-      let sent = 0;
-      const push = () => {
-        while (sent < 200 && res.write(chunk)) sent++;
-        if (sent < 200 && !res.destroyed) res.once("drain", push);
-        else res.end();
-      };
-      push();
+      sendChunkedJson(res, 500, 200); // 200 chunks of 64 KiB, no Content-Length
     });
     const transport = new Transport({ baseUrl: server.url, maxJsonBytes: 1_000_000, bulkReader, ...fast });
     const announced = await caught(transport.getBytes(`${server.url}/announced`, { ...OCTET, expectedBytes: 8 }));

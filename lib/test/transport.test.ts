@@ -9,7 +9,7 @@ import { ARROW_MIME_TYPE } from "../client/table";
 import type { BulkReader } from "../settings";
 import { Transport } from "../transport";
 import { caught } from "./caught";
-import { FAST_RETRY, localServers, sendBytes } from "./local-server";
+import { FAST_RETRY, localServers, sendBytes, sendChunkedJson } from "./local-server";
 import { nodeJson, treeHandler } from "./tiled-json";
 
 const serve = localServers();
@@ -18,15 +18,7 @@ const fast = FAST_RETRY;
 describe("9. JSON bodies are capped", () => {
   it("a chunked body (no Content-Length) past the cap is too-large, and reading stops", async () => {
     const server = await serve((_req, res) => {
-      res.writeHead(200, { "content-type": "application/json" }); // chunked: no Content-Length
-      const chunk = "x".repeat(64 * 1024);
-      let sent = 0;
-      const push = () => {
-        while (sent < 200 && res.write(chunk)) sent++;
-        if (sent < 200 && !res.destroyed) res.once("drain", push);
-        else res.end();
-      };
-      push();
+      sendChunkedJson(res, 200, 200); // 200 chunks of 64 KiB, no Content-Length
     });
     const transport = new Transport({ baseUrl: server.url, maxJsonBytes: 1_000_000, ...fast });
     const err = await caught(transport.getJson(`${server.url}/x`, z.unknown()));

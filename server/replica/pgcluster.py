@@ -1,14 +1,16 @@
-"""The bench's throwaway PostgreSQL cluster under var/bench/pg: made once by generate.py, started
-and stopped by bench.py, always by the postmaster's own PID.
+"""A throwaway PostgreSQL cluster in a folder of its own, always stopped by the postmaster's own PID.
 
-Debian's server binaries (/usr/lib/postgresql/<v>/bin, installed by scripts/setup.sh) are used as
-server/tests/postgres_cluster.py uses them: initdb with trust authentication for one user, the
-postmaster on 127.0.0.1 at a free port with its socket directory inside the cluster's folder, and,
-when this runs as root (PostgreSQL refuses root), as the package's `postgres` account.
+Used by the tests (server/tests/postgres_cluster.py: the replica generated into PostgreSQL) and by
+the bench (var/bench/pg: made once by bench/generate.py, started and stopped by bench/bench.py).
+Debian's server binaries (/usr/lib/postgresql/<v>/bin, installed by scripts/setup.sh): initdb with
+trust authentication for one user, the postmaster on 127.0.0.1 at a free port with its socket
+directory inside the cluster's folder, and, when this runs as root (PostgreSQL refuses root), as
+the package's `postgres` account.
 
-    cluster = PgCluster(BENCH / "pg")
-    cluster.init()                      # once (generate.py)
-    uri = cluster.start()               # postgresql://bench@127.0.0.1:<port>/bench
+    cluster = PgCluster(BENCH / "pg", user="bench", database="bench")
+    uri = cluster.init()                # a new cluster, started: postgresql://bench@127.0.0.1:<port>/bench
+    cluster.stop()
+    uri = cluster.start()               # again, later (a new free port)
     ...
     cluster.stop()                      # SIGINT to the postmaster's PID (a "fast" shutdown)
 
@@ -25,8 +27,6 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-
-USER = DATABASE = "bench"
 
 
 def postgres_bin() -> str | None:
@@ -49,8 +49,10 @@ def free_port() -> int:
 
 
 class PgCluster:
-    def __init__(self, base: Path):
+    def __init__(self, base: Path, user: str, database: str):
         self.base = base
+        self.user = user
+        self.database = database
         self.data = base / "data"
         self.sockets = base / "sockets"
         self.log_path = base / "postgres.log"
@@ -60,15 +62,15 @@ class PgCluster:
 
     @property
     def uri(self) -> str:
-        return f"postgresql://{USER}@127.0.0.1:{self.port}/{DATABASE}"
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{self.database}"
 
     def _need_bin(self) -> str:
         if not self.bindir:
             raise RuntimeError("PostgreSQL server binaries are missing: run `bash scripts/setup.sh` (it installs Debian's postgresql)")
         return self.bindir
 
-    def init(self) -> None:
-        """A new, empty cluster with database `bench` owned by user `bench` (trust auth, loopback only)."""
+    def init(self) -> str:
+        """A new, empty cluster, left running, with the database owned by the user (trust auth, loopback only); its URI."""
         bindir = self._need_bin()
         self.base.mkdir(parents=True, exist_ok=True)
         self.sockets.mkdir(exist_ok=True)
@@ -76,19 +78,20 @@ class PgCluster:
         if user:
             for path in (self.base, self.sockets):
                 os.chown(path, user["user"], user["group"])
-        init = subprocess.run([f"{bindir}/initdb", "-D", str(self.data), "-U", USER, "--auth=trust", "-E", "UTF8",
+        init = subprocess.run([f"{bindir}/initdb", "-D", str(self.data), "-U", self.user, "--auth=trust", "-E", "UTF8",
                                "--no-sync", "--no-instructions"], capture_output=True, text=True, **user)
         if init.returncode != 0:
             raise RuntimeError(f"initdb failed: {init.stderr.strip()}")
         self.start(fast_writes=True)
         try:
-            created = subprocess.run([f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", USER, DATABASE],
+            created = subprocess.run([f"{bindir}/createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, self.database],
                                      capture_output=True, text=True)
             if created.returncode != 0:
                 raise RuntimeError(f"createdb failed: {created.stderr.strip()}")
         except BaseException:
             self.stop()
             raise
+        return self.uri
 
     def stale(self) -> int | None:
         """Stop a postmaster of this cluster left over from a run killed outright; its PID, or None."""
@@ -112,7 +115,7 @@ class PgCluster:
         bindir = self._need_bin()
         self.stale()
         self.port = free_port()
-        # The bench only reads; fsync off makes generation (and nothing that is timed) faster.
+        # A throwaway cluster: fsync off makes generation faster (the bench times only reads).
         settings = ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] if fast_writes else ["-c", "fsync=off"]
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(
@@ -127,7 +130,7 @@ class PgCluster:
         return self.uri
 
     def psql(self, sql: str) -> str:
-        out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", USER, "-d", DATABASE, "-At", "-c", sql],
+        out = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.user, "-d", self.database, "-At", "-c", sql],
                              capture_output=True, text=True)
         if out.returncode != 0:
             raise RuntimeError(f"psql {sql!r} failed: {out.stderr.strip()}")
