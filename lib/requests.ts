@@ -107,9 +107,13 @@ export function searchSuffix(options: SearchSuffixOptions = {}): string {
 
 const transports = new Map<string, Transport>();
 
+/** The options of RequestsTiledOptions that configure its transport. */
+const TRANSPORT_OPTION_NAMES = ["apiKey", "timeoutMs", "retry", "snapshots", "snapshotDir", "compression", "maxJsonBytes", "bulkReader"] as const satisfies readonly (keyof TransportOptions)[];
+
 function transportFor(origin: string, options: RequestsTiledOptions): Transport {
   if (options.transport) return options.transport;
-  const custom = options.apiKey !== undefined || options.timeoutMs !== undefined || options.retry !== undefined || options.snapshots !== undefined || options.snapshotDir !== undefined;
+  // Any transport option given gets a transport of its own; the shared one per origin is for the defaults.
+  const custom = TRANSPORT_OPTION_NAMES.some((name) => options[name] !== undefined);
   if (custom) return new Transport({ ...options, baseUrl: origin });
   let transport = transports.get(origin);
   if (!transport) {

@@ -2,8 +2,9 @@
 // path that would escape its catalog guards against hostile input (issue 10, item 1).
 import { describe, expect, it } from "vitest";
 import { Eq } from "../queries";
-import { requestsTiled, searchSuffix, searchUrlSearchParams, tiledUri } from "../requests";
+import { requestsTiled, requestsTiledBytes, searchSuffix, searchUrlSearchParams, tiledUri } from "../requests";
 import { caught } from "./caught";
+import { localServers, sendBytes, sendJson } from "./local-server";
 
 describe("1. keys that would escape their parent", () => {
   it("requestsTiled refuses a hand-built path with . or .. (also written %2e)", async () => {
@@ -27,5 +28,26 @@ describe("URL building", () => {
     expect(() => tiledUri("http://localhost", "bdp2022")).toThrow(/host name/);
     expect(() => tiledUri("localhost", "bdp2022", { port: 0 })).toThrow(/TCP port/);
     expect(searchUrlSearchParams({ queries: [Eq("a", 1)], limit: 5 }).toString()).toBe("page%5Blimit%5D=5&filter%5Beq%5D%5Bcondition%5D%5Bkey%5D=a&filter%5Beq%5D%5Bcondition%5D%5Bvalue%5D=1");
+  });
+});
+
+describe("transport options", () => {
+  const serve = localServers();
+  it("each one given is honoured, not lost to the shared transport of the origin", async () => {
+    const page = { data: [{ id: "x".repeat(200), attributes: { ancestors: [] } }], links: { next: null }, meta: { count: 1 } };
+    const server = await serve((req, res) => {
+      if ((req.url ?? "").startsWith("/api/v1/array")) return sendBytes(res, new Uint8Array(8));
+      sendJson(res, 200, page);
+    });
+    const port = Number(new URL(server.url).port);
+    // The shared transport (default cap) reads the page; maxJsonBytes: 100 must refuse it.
+    expect((await requestsTiled("127.0.0.1", "c", { port })).data).toHaveLength(1);
+    expect((await caught(requestsTiled("127.0.0.1", "c", { port, maxJsonBytes: 100 }))).code).toBe("too-large");
+    // bulkReader "fetch" reads through node-fetch, which sends its user-agent; the socket reader sends none.
+    await requestsTiledBytes("127.0.0.1", "c/a", { port, api: "/api/v1/array/full", accept: "application/octet-stream" });
+    await requestsTiledBytes("127.0.0.1", "c/a", { port, api: "/api/v1/array/full", accept: "application/octet-stream", bulkReader: "fetch" });
+    const agents = server.requests.filter((r) => r.url.startsWith("/api/v1/array")).map((r) => r.headers["user-agent"]);
+    expect(agents[0]).toBeUndefined();
+    expect(agents[1]).toMatch(/node-fetch/);
   });
 });
