@@ -14,10 +14,10 @@
  * const runs = catalog.search(q).search(ScanID(1960));
  * withStartPrefix(Eq("plan_name", "scan"));                 // Eq("start.plan_name", "scan")
  */
-import { badInput } from "./errors";
-import { BLUESKY_QUERY_NAMES, Comparison, Eq, Like } from "./queries";
-import type { KeyedQuery, Query } from "./queries";
-import { checkZone, isotimeToTimestamp } from "./time";
+import { badInput } from "./errors.js";
+import { BLUESKY_QUERY_NAMES, Comparison, Eq, Like } from "./queries.js";
+import type { KeyedQuery, Query } from "./queries.js";
+import { checkZone, isotimeToTimestamp } from "./time.js";
 
 export type Duplicates = "latest" | "all" | "error";
 

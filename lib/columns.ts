@@ -11,9 +11,9 @@
  * const pva = columnNumbers(table, "adpvadet_pva1_execution_time");   // Float64Array
  */
 import type { Table, Vector } from "apache-arrow";
-import { toNumbers } from "./dtype";
-import type { NumberArray } from "./dtype";
-import { TiledError, badInput } from "./errors";
+import { toNumbers } from "./dtype.js";
+import type { NumberArray } from "./dtype.js";
+import { TiledError, badInput } from "./errors.js";
 
 /** An Arrow vector's values as numbers (booleans as 0/1); text or nested values are bad-input. */
 export function vectorNumbers(vector: Vector, name: string): NumberArray {

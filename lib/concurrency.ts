@@ -9,7 +9,7 @@
  * @example
  * const tables = await mapLimit(nodes, 4, (node, signal) => node.read({ signal }));
  */
-import { badInput } from "./errors";
+import { badInput } from "./errors.js";
 
 export async function mapLimit<T, R>(
   items: readonly T[],

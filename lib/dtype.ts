@@ -15,8 +15,8 @@
  * numpyName(dt);                            // "int32"
  * numpyStr(dt);                             // ">i4"
  */
-import { TiledError } from "./errors";
-import type { BuiltinDtype, StructDtype } from "./schemas/structures";
+import { TiledError } from "./errors.js";
+import type { BuiltinDtype, StructDtype } from "./schemas/structures.js";
 
 export type TypedArray =
   | Int8Array

@@ -22,11 +22,17 @@ export type TiledErrorCode =
   | "http"
   /** The server answered 404: unknown catalog, uid, stream or key. */
   | "not-found"
+  /** The server wants credentials (401), or refused the ones given: log in, or give an API key. */
+  | "unauthorized"
+  /** The server knows who you are but does not allow this (403). */
+  | "forbidden"
+  /** A login did not succeed: a wrong password, a refused or expired device code, a provider that answered badly. */
+  | "login-failed"
   /** Nothing listens at the URL (connection refused, DNS failure, reset). */
   | "unreachable"
   /** The server redirected in a loop, or more times than the client follows. */
   | "redirect"
-  /** The answer is larger than the client accepts for its kind (a JSON body over `maxJsonBytes`). */
+  /** The answer is larger than the client accepts for its kind (a JSON body over `maxJsonBytes`, a table over `maxTableBytes`, a live frame over `maxPayload`). */
   | "too-large"
   /** The request took longer than the configured timeout. */
   | "timeout"
@@ -179,19 +185,4 @@ export function isTiledError(err: unknown, ...codes: TiledErrorCode[]): err is T
 /** A TiledError for caller input that is invalid; nothing was sent. */
 export function badInput(message: string, url?: string): TiledError {
   return new TiledError("bad-input", message, { url });
-}
-
-/**
- * Throw bad-input unless every key is a plain path segment. `.` and `..` would be resolved by URL
- * normalisation (`bdp2022/..` is the root), so a lookup would silently open another node; an empty
- * key or one with NUL is never a node's key either.
- */
-export function checkPathSegments(segments: readonly string[], what = "key"): void {
-  for (const segment of segments) {
-    if (typeof segment !== "string") throw badInput(`A ${what} must be text, not ${JSON.stringify(segment)}.`);
-    if (segment === "." || segment === "..") {
-      throw badInput(`The ${what} ${JSON.stringify(segment)} is not allowed: it would address another node than the one named. To go up, use the parent's client.`);
-    }
-    if (segment === "" || segment.includes("\u0000")) throw badInput(`The ${what} ${JSON.stringify(segment)} is empty or contains NUL.`);
-  }
 }

@@ -7,7 +7,7 @@
  * their own entry point, lib/live/index.ts; notebook display helpers are in lib/notebook/.
  *
  * @example
- * import { fromUri, Key, summary } from "./lib/index";
+ * import { fromUri, Key, summary } from "./lib/index.js";
  * const catalog = await fromUri("http://127.0.0.1:8000/bdp2022");
  * const run = await catalog.search(Key("start.plan_name").eq("push_images")).sort("start.time").values({ kind: "run" }).last();
  * console.log(await summary(run, "US/Central"));
@@ -15,55 +15,58 @@
  */
 
 // Connect, and the node clients (tiled's Python client: from_uri, Container, BlueskyRun, …).
-export { fromUri } from "./client/from-uri";
-export type { FromUriOptions } from "./client/from-uri";
-export { Context } from "./client/context";
-export type { ContextOptions } from "./client/context";
-export { BaseClient } from "./client/base";
-export { Container } from "./client/container";
-export type { SortKey } from "./client/container";
-export { LazyView } from "./client/view";
-export { CatalogOfBlueskyRuns, asCatalogOfRuns } from "./client/catalog";
-export { BlueskyRun } from "./client/run";
-export { BlueskyEventStream } from "./client/stream";
-export type { StreamReadOptions } from "./client/stream";
-export type { StreamData } from "./client/stream-data";
-export { ArrayClient } from "./client/array";
-export type { ArrayReadOptions } from "./client/array";
-export { TableClient } from "./client/table";
-export type { TableReadOptions } from "./client/table";
-export { DEFAULT_STRUCTURE_CLIENTS } from "./client/structure-clients";
-export type { ClientKind, ClientKinds, StructureClients } from "./client/kinds";
+export { fromUri } from "./client/from-uri.js";
+export type { FromUriOptions } from "./client/from-uri.js";
+export { Context } from "./context.js";
+export type { ContextOptions } from "./context.js";
+export type { ClientOptions, RetryPolicy, BulkReader } from "./config.js";
+export { BaseClient } from "./client/base.js";
+export { Container } from "./client/container.js";
+export type { SortKey } from "./client/container.js";
+export { LazyView } from "./client/view.js";
+export { CatalogOfBlueskyRuns, asCatalogOfRuns } from "./client/catalog.js";
+export { BlueskyRun } from "./client/run.js";
+export { BlueskyEventStream } from "./client/stream.js";
+export type { StreamReadOptions } from "./client/stream.js";
+export type { StreamData } from "./client/stream-data.js";
+export { ArrayClient } from "./client/array.js";
+export type { ArrayReadOptions } from "./client/array.js";
+export { TableClient } from "./client/table.js";
+export type { TableReadOptions } from "./client/table.js";
+export { DEFAULT_STRUCTURE_CLIENTS } from "./client/structure-clients.js";
+export type { ClientKind, ClientKinds, StructureClients } from "./client/kinds.js";
 
 // Queries (tiled.queries), the Bluesky ones, and the loose-match rules.
-export { Key, Eq, NotEq, Comparison, Contains, In, NotIn, Like, FullText, KeyPresent, SpecsQuery, SpecQuery, StructureFamilyQuery, Regex, KeysFilter, KeyLookup } from "./queries";
-export type { Query, ScalarValue } from "./queries";
-export { TimeRange, ScanID, ScanIDRange, PartialUID } from "./bluesky-queries";
-export { LOOSE_MATCH_RULES, fulltextQuote } from "./loose";
+export { Key, Eq, NotEq, Comparison, Contains, In, NotIn, Like, FullText, KeyPresent, SpecsQuery, SpecQuery, StructureFamilyQuery, Regex, KeysFilter, KeyLookup } from "./queries.js";
+export type { Query, ScalarValue } from "./queries.js";
+export { TimeRange, ScanID, ScanIDRange, PartialUID } from "./bluesky-queries.js";
+export { LOOSE_MATCH_RULES, fulltextQuote } from "./loose.js";
 
 // The demo's `requests` section: hand-built URIs.
-export { requestsTiled, requestsTiledBytes, tiledUri, searchSuffix, searchParams } from "./requests";
-export type { RequestsTiledOptions, RequestsTiledBytesOptions, SearchSuffixOptions } from "./requests";
+export { requestsTiled, requestsTiledBytes, tiledUri, searchSuffix, searchParams } from "./requests.js";
+export type { RequestsTiledOptions, RequestsTiledBytesOptions, SearchSuffixOptions } from "./requests.js";
 
 // Data: arrays, columns, times.
-export { decodeArray, toNumbers } from "./dtype";
-export type { ArrayData, NumberArray, TypedArray } from "./dtype";
-export { columnNumbers } from "./columns";
-export { isotimeToTimestamp, timestampToIsotime } from "./time";
+export { decodeArray, toNumbers } from "./dtype.js";
+export type { ArrayData, NumberArray, TypedArray } from "./dtype.js";
+export { columnNumbers } from "./columns.js";
+export { isotimeToTimestamp, timestampToIsotime } from "./time.js";
 
 // Bluesky documents and the API's answers, as zod schemas (parse with them; their types come along).
-export { RunStart, RunStop, RunMetadata, StreamMetadata, DataKey } from "./schemas/bluesky";
-export { SearchPage, MetadataResponse, NodeResource } from "./schemas/node";
-export { ArrayStructure, TableStructure } from "./schemas/structures";
+export { RunStart, RunStop, RunMetadata, StreamMetadata, DataKey } from "./schemas/bluesky.js";
+export { SearchPage, MetadataResponse, NodeResource } from "./schemas/node.js";
+export { ArrayStructure, TableStructure } from "./schemas/structures.js";
 
 // Summaries for people.
-export { summary } from "./summary";
-export type { RunSummary } from "./summary";
-export { tree } from "./tree";
+export { summary } from "./summary.js";
+export type { RunSummary } from "./summary.js";
+export { tree } from "./tree.js";
 
-// Errors, and the transport for those who need its options.
-export { TiledError, isTiledError } from "./errors";
-export type { TiledErrorCode } from "./errors";
-export { Transport } from "./transport";
-export type { TransportOptions } from "./settings";
-export type { RequestOptions } from "./http/types";
+// Errors.
+export { TiledError, isTiledError } from "./errors.js";
+export type { TiledErrorCode } from "./errors.js";
+
+// How requests are sent: the options every read takes, and the HTTP functions a context can be given.
+export type { RequestOptions, HttpFunction, HttpRequest, HttpResponse, BodySink } from "./http/types.js";
+export { fetchHttp } from "./http/node-fetch.js";
+export { socketHttp } from "./http/socket-get.js";

@@ -31,8 +31,8 @@
  * regexMatches({ start: { plan_name: "scan" } }, Regex("start.plan_name", "^sc"));  // true
  */
 import { RE2JS } from "re2js";
-import { badInput } from "./errors";
-import type { RegexQuery } from "./queries";
+import { badInput } from "./errors.js";
+import type { RegexQuery } from "./queries.js";
 
 /** Rules per query kind, for display in a notebook (same content as the table above). */
 export const LOOSE_MATCH_RULES: readonly { query: string; matches: string; caseRule: string }[] = [

@@ -9,8 +9,8 @@
  * const structure = parseWith(ArrayStructure, item.attributes.structure, url);
  */
 import { z } from "zod";
-import { TiledError } from "./errors";
-import type { TransportResponse } from "./http/types";
+import { TiledError } from "./errors.js";
+import type { TransportResponse } from "./http/types.js";
 
 /** Validate `data` with a zod schema; a failure names the first failing path and the URL. */
 export function parseWith<S extends z.ZodType>(schema: S, data: unknown, url?: string, requestId?: string): z.infer<S> {

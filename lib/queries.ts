@@ -14,10 +14,10 @@
  * //  ["filter[comparison][condition][operator]", "ge"], …]
  * await catalog.search(q).count();
  */
-import { badInput, TiledError } from "./errors";
-import { fulltextQuote } from "./loose";
-import type { BlueskyQuery } from "./bluesky-queries";
-import type { StructureFamily } from "./schemas/structures";
+import { badInput, TiledError } from "./errors.js";
+import { fulltextQuote } from "./loose.js";
+import type { BlueskyQuery } from "./bluesky-queries.js";
+import type { StructureFamily } from "./schemas/structures.js";
 
 /** A JSON value, as metadata values are. */
 export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };

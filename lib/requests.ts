@@ -4,7 +4,7 @@
  * `requestsTiled(server, catalog, { api, suffix, port })` GETs
  * `http://${server}:${port}${api}/${catalog}${suffix}` and returns the parsed JSON, validated
  * (a search page by default, a node for `api: "/api/v1/metadata"`). It goes through the same
- * transport as the client, so errors, timeouts and snapshots behave the same. `searchSuffix`
+ * context as the client (`context` option), so credentials, errors and timeouts behave the same. `searchSuffix`
  * shows how `?page[limit]=…&filter[…][condition][…]=…&sort=…` is put together.
  *
  * Today's paths differ from 2022's: `/api/v1/node/search` is now `/api/v1/search`, and
@@ -20,47 +20,31 @@
  * const node = await requestsTiled("localhost", `bdp2022/${uid}`, { api: "/api/v1/metadata" });
  */
 import { z } from "zod";
-import { badInput, checkPathSegments } from "./errors";
-import { withCountField } from "./pagination";
-import { assertQueriesSupported, filterNamesInParams, queriesToParams } from "./queries";
-import type { Query } from "./queries";
-import { About } from "./schemas/about";
-import { MetadataResponse, SearchPage } from "./schemas/node";
-import { Transport } from "./transport";
-import type { RequestOptions } from "./http/types";
-import type { TransportOptions } from "./settings";
+import { Context } from "./context.js";
+import type { ContextOptions } from "./context.js";
+import { badInput } from "./errors.js";
+import type { RequestOptions } from "./http/types.js";
+import { withCountField } from "./pagination.js";
+import { assertQueriesSupported, filterNamesInParams, queriesToParams } from "./queries.js";
+import type { Query } from "./queries.js";
+import { MetadataResponse, SearchPage } from "./schemas/node.js";
+import { tiledUri } from "./urls.js";
+import type { TiledUriParts } from "./urls.js";
 
-/** The demo's defaults. */
+export { tiledUri };
+export type { TiledUriParts };
+
+/** The demo's default route. */
 export const DEFAULT_API = "/api/v1/search";
-export const DEFAULT_PORT = 8000;
 
-export interface TiledUriParts {
-  /** API route, "/api/v1/search" by default ("/api/v1/metadata", "/api/v1/distinct", …). */
-  api?: string;
-  /** Appended after the catalog: "/<uid>/primary", "?page[limit]=10&…". */
-  suffix?: string;
-  /** Default 8000. */
-  port?: number;
-  /** Default "http". */
-  scheme?: "http" | "https";
-}
-
-export interface RequestsTiledOptions extends TiledUriParts, RequestOptions, Omit<TransportOptions, "baseUrl"> {
-  /** Use this transport (its base URL is ignored: the URI says where to go). */
-  transport?: Transport;
+export interface RequestsTiledOptions extends TiledUriParts, RequestOptions, Omit<ContextOptions, "baseUrl" | "structureClients"> {
+  /**
+   * Send through this context (its credentials, timeouts and caps). It must be for the same server
+   * as the URI. Default: a context made from the other options for the URI's server.
+   */
+  context?: Context;
   /** Refuse filter names the server does not register (default true). */
   checkFilters?: boolean;
-}
-
-/** `http://${server}:${port}${api}/${catalog}${suffix}` — the demo's URI, assembled in one place. */
-export function tiledUri(server: string, catalog: string, parts: TiledUriParts = {}): string {
-  const { api = DEFAULT_API, suffix = "", port = DEFAULT_PORT, scheme = "http" } = parts;
-  if (!server || /[/:?#\s]/.test(server)) throw badInput(`Server ${JSON.stringify(server)} should be a host name such as "localhost".`);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw badInput(`Port ${JSON.stringify(port)} is not a TCP port number.`);
-  // The URL parser resolves "." and ".." (also written %2e), which would address another node.
-  const path = `${catalog}${suffix}`.split(/[?#]/)[0];
-  checkPathSegments(path.split("/").filter(Boolean).map((s) => s.replace(/%2e/gi, ".")), "path segment");
-  return `${scheme}://${server}:${port}${api}/${catalog}${suffix}`;
 }
 
 export interface SearchSuffixOptions {
@@ -105,22 +89,17 @@ export function searchSuffix(options: SearchSuffixOptions = {}): string {
   return `?${params.map(([name, value]) => `${name}=${encodeURIComponent(value)}`).join("&")}`;
 }
 
-const transports = new Map<string, Transport>();
-
-/** The options of RequestsTiledOptions that configure its transport. */
-const TRANSPORT_OPTION_NAMES = ["apiKey", "timeoutMs", "retry", "snapshots", "snapshotDir", "compression", "maxJsonBytes", "bulkReader"] as const satisfies readonly (keyof TransportOptions)[];
-
-function transportFor(origin: string, options: RequestsTiledOptions): Transport {
-  if (options.transport) return options.transport;
-  // Any transport option given gets a transport of its own; the shared one per origin is for the defaults.
-  const custom = TRANSPORT_OPTION_NAMES.some((name) => options[name] !== undefined);
-  if (custom) return new Transport({ ...options, baseUrl: origin });
-  let transport = transports.get(origin);
-  if (!transport) {
-    transport = new Transport({ baseUrl: origin });
-    transports.set(origin, transport);
+/** The context a hand-built URI is sent through: the caller's, checked to be for the same server, or a new one. */
+function contextFor(uri: string, options: RequestsTiledOptions): Context {
+  const origin = new URL(uri).origin;
+  if (options.context) {
+    if (new URL(options.context.baseUrl).origin !== origin) {
+      throw badInput(`The URI's server ${origin} is not the context's (${new URL(options.context.baseUrl).origin}): its credentials would not be sent there.`);
+    }
+    return options.context;
   }
-  return transport;
+  const { api: _api, suffix: _suffix, port: _port, scheme: _scheme, checkFilters: _check, signal: _signal, onProgress: _progress, ...contextOptions } = options;
+  return new Context({ ...contextOptions, baseUrl: origin });
 }
 
 /** The demo's `requests_tiled`: GET a hand-built tiled URI and return its JSON (a search page by default). */
@@ -130,17 +109,17 @@ export function requestsTiled(server: string, catalog: string, options: Requests
 export async function requestsTiled(server: string, catalog: string, options: RequestsTiledOptions = {}): Promise<unknown> {
   const uri = tiledUri(server, catalog, options);
   const url = new URL(uri);
-  const transport = transportFor(url.origin, options);
+  const context = contextFor(uri, options);
   if (options.checkFilters ?? true) {
     const names = filterNamesInParams(url.searchParams.entries());
     if (names.length) {
-      const about = await transport.getJson(`${url.origin}/api/v1/`, About, options);
+      const about = await context.about(options);
       assertQueriesSupported(names, about.queries, uri);
     }
   }
   const api = options.api ?? DEFAULT_API;
   const schema: z.ZodType = api === "/api/v1/search" ? SearchPage : api === "/api/v1/metadata" ? MetadataResponse : z.unknown();
-  return transport.getJson(uri, schema, options);
+  return context.transport.getJson(uri, schema, options);
 }
 
 export interface RequestsTiledBytesOptions extends RequestsTiledOptions {
@@ -159,6 +138,5 @@ export interface RequestsTiledBytesOptions extends RequestsTiledOptions {
  */
 export async function requestsTiledBytes(server: string, path: string, options: RequestsTiledBytesOptions): Promise<Uint8Array> {
   const uri = tiledUri(server, path, options);
-  const transport = transportFor(new URL(uri).origin, options);
-  return transport.getBytes(uri, { ...options, accept: options.accept });
+  return contextFor(uri, options).transport.getBytes(uri, { ...options, accept: options.accept });
 }

@@ -13,7 +13,7 @@
  * const axes = normalizeSlice([-1, slice(0, 2)], [10, 4, 6]);
  * sliceToString(axes);  // "9,0:2,0:6"        resultShape(axes)  // [2, 6]
  */
-import { badInput } from "./errors";
+import { badInput } from "./errors.js";
 
 /** One axis's slice; null or undefined bounds mean "from the start" / "to the end". */
 export interface Slice {

@@ -15,9 +15,9 @@
  * //   stream_names: ["primary"], duration: 61.2 }
  */
 import { z } from "zod";
-import type { BlueskyRun } from "./client/run";
-import { timestampToIsotime } from "./time";
-import type { RequestOptions } from "./http/types";
+import type { BlueskyRun } from "./client/run.js";
+import { timestampToIsotime } from "./time.js";
+import type { RequestOptions } from "./http/types.js";
 
 /** The server-made summary of databroker's MongoAdapter (the 2022 server), as it sends it. */
 const RunSummarySchema = z.object({

@@ -12,7 +12,7 @@
  * timestampToIsotime(1662663265.17828, "UTC", { offset: true });  // "2022-09-08T18:54:25.178280+00:00"
  */
 import { DateTime, FixedOffsetZone, IANAZone } from "luxon";
-import { badInput } from "./errors";
+import { badInput } from "./errors.js";
 
 /** Throw a bad-input TiledError unless `zone` is a known IANA zone name (or alias). */
 export function checkZone(zone: string): void {

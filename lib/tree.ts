@@ -11,9 +11,9 @@
  * // │   │   └── primary
  * const text = await formatTree(run, { maxLines: null });   // everything, as a string
  */
-import type { BaseClient } from "./client/base";
-import { Container } from "./client/container";
-import type { RequestOptions } from "./http/types";
+import type { BaseClient } from "./client/base.js";
+import { Container } from "./client/container.js";
+import type { RequestOptions } from "./http/types.js";
 
 export interface TreeOptions extends RequestOptions {
   /** Stop after this many lines; null for no limit. Default 20. */

@@ -14,20 +14,20 @@
  * // data: Uint8Array(1048576), shape: [1024, 1024], dtype: "uint8"
  * const block = await frames.readBlock([0, 0, 0, 0]);
  */
-import { mapLimit } from "../concurrency";
-import { badInput } from "../errors";
-import { arrayData, checkDecodable, decodeArray, decodeStrings, isTextDtype, numpyName } from "../dtype";
-import type { ArrayData } from "../dtype";
-import { buildUrl } from "../pagination";
-import { ArrayStructure } from "../schemas/structures";
-import type { BuiltinDtype } from "../schemas/structures";
-import type { NodeResource } from "../schemas/node";
-import { isWholeArray, normalizeSlice, resultShape, sliceToString } from "../slice";
-import type { Axis, SliceSpec } from "../slice";
-import { parseWith } from "../parse";
-import type { RequestOptions } from "../http/types";
-import { BaseClient } from "./base";
-import type { Context } from "./context";
+import { mapLimit } from "../concurrency.js";
+import { badInput } from "../errors.js";
+import { arrayData, checkDecodable, decodeArray, decodeStrings, isTextDtype, numpyName } from "../dtype.js";
+import type { ArrayData } from "../dtype.js";
+import { withParams } from "../urls.js";
+import { ArrayStructure } from "../schemas/structures.js";
+import type { BuiltinDtype } from "../schemas/structures.js";
+import type { NodeResource } from "../schemas/node.js";
+import { isWholeArray, normalizeSlice, resultShape, sliceToString } from "../slice.js";
+import type { Axis, SliceSpec } from "../slice.js";
+import { parseWith } from "../parse.js";
+import type { RequestOptions } from "../http/types.js";
+import { BaseClient } from "./base.js";
+import type { Context } from "../context.js";
 
 export interface ArrayReadOptions extends RequestOptions {
   /** numpy-style selection: 3, [0, slice(0, 10)], "0,0:10,::2", "...,0". Default: everything. */
@@ -158,7 +158,7 @@ export class ArrayClient extends BaseClient {
     const shape = resultShape(axes);
     const itemsize = this.structure.data_type.itemsize;
     const total = product(axes.map((a) => a.count)) * itemsize;
-    const limit = options.responseBytesizeLimit ?? this.context.responseBytesizeLimit;
+    const limit = options.responseBytesizeLimit ?? this.context.config.responseBytesizeLimit;
     if (!Number.isInteger(limit) || limit < 1) throw badInput(`responseBytesizeLimit ${limit} must be a positive integer.`);
     // One buffer for the result; every piece is received straight into its own stretch of it.
     const out = new Uint8Array(new ArrayBuffer(total));
@@ -171,7 +171,7 @@ export class ArrayClient extends BaseClient {
   /** How many requests `read(options)` would make (a 300 MB+ read makes several). */
   fetchCount(options: ArrayReadOptions = {}): number {
     const axes = normalizeSlice(options.slice, this.structure.shape);
-    return planPieces(axes, this.structure.data_type.itemsize, options.responseBytesizeLimit ?? this.context.responseBytesizeLimit).length;
+    return planPieces(axes, this.structure.data_type.itemsize, options.responseBytesizeLimit ?? this.context.config.responseBytesizeLimit).length;
   }
 
   async #fetch(axes: Axis[], into: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
@@ -179,7 +179,7 @@ export class ArrayClient extends BaseClient {
     // The whole array needs no slice parameter; otherwise send explicit start:stop[:step] per axis.
     const params: [string, string][] = [["expected_shape", shape.length ? shape.join(",") : "scalar"]];
     if (!isWholeArray(axes, this.structure.shape) && axes.length) params.push(["slice", sliceToString(axes)]);
-    const url = buildUrl(this.context.apiUrl("array/full", this.path), params);
+    const url = withParams(this.context.apiUrl("array/full", this.path), params);
     return this.context.transport.getBytes(url, { ...options, accept: "application/octet-stream", expectedBytes: into.byteLength, into });
   }
 
@@ -192,7 +192,7 @@ export class ArrayClient extends BaseClient {
     }
     const shape = block.map((b, i) => chunks[i][b]);
     const bytes = product(shape) * dataType.itemsize;
-    const url = buildUrl(this.context.apiUrl("array/block", this.path), [["block", block.join(",")], ["expected_shape", shape.length ? shape.join(",") : "scalar"]]);
+    const url = withParams(this.context.apiUrl("array/block", this.path), [["block", block.join(",")], ["expected_shape", shape.length ? shape.join(",") : "scalar"]]);
     const data = await this.context.transport.getBytes(url, { ...options, accept: "application/octet-stream", expectedBytes: bytes });
     return arrayData(decodeArray(data, dataType), shape, dataType);
   }

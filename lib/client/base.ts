@@ -10,11 +10,11 @@
  * node.metadata;          // {} for a catalog, {start, stop} for a run
  * node.specs;             // [{ name: "BlueskyRun", version: "3.0" }]
  */
-import type { Metadata, NodeResource, Spec } from "../schemas/node";
-import { MetadataResponse } from "../schemas/node";
-import type { StructureFamily } from "../schemas/structures";
-import type { RequestOptions } from "../http/types";
-import type { Context } from "./context";
+import type { Metadata, NodeResource, Spec } from "../schemas/node.js";
+import { MetadataResponse } from "../schemas/node.js";
+import type { StructureFamily } from "../schemas/structures.js";
+import type { RequestOptions } from "../http/types.js";
+import type { Context } from "../context.js";
 
 export class BaseClient {
   readonly context: Context;

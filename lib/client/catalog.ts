@@ -12,16 +12,16 @@
  * const same = await bdp.partialUid("ae762f9c");       // unique uid prefix (≥ 5 characters)
  * await bdp.search(Eq("plan_name", "push_images")).count();   // searches start.plan_name
  */
-import { PartialUID, isBlueskyQuery, isStopKey, rewriteBlueskyQuery, withStartPrefix } from "../bluesky-queries";
-import { badInput, isTiledError, TiledError } from "../errors";
-import { Eq, Like } from "../queries";
-import type { Query } from "../queries";
-import type { DistinctResponse } from "../schemas/node";
-import type { RequestOptions } from "../http/types";
-import { Container } from "./container";
-import { catalogLayout } from "./layout";
-import type { BlueskyLayout } from "./layout";
-import type { BlueskyRun } from "./run";
+import { PartialUID, isBlueskyQuery, isStopKey, rewriteBlueskyQuery, withStartPrefix } from "../bluesky-queries.js";
+import { badInput, isTiledError, TiledError } from "../errors.js";
+import { Eq, Like } from "../queries.js";
+import type { Query } from "../queries.js";
+import type { DistinctResponse } from "../schemas/node.js";
+import type { RequestOptions } from "../http/types.js";
+import { Container } from "./container.js";
+import { catalogLayout } from "./layout.js";
+import type { BlueskyLayout } from "./layout.js";
+import type { BlueskyRun } from "./run.js";
 
 /** What a listing of runs asks for: everything a BlueskyRun client uses, without structure and count. */
 export const RUN_LISTING_FIELDS: readonly string[] = ["metadata", "specs", "structure_family", "sorting"];

@@ -14,20 +14,22 @@
  * const run = await pushes.values().last();
  * const stream = await catalog.get([uid, "primary"], { kind: "stream" });
  */
-import { isBlueskyQuery, rewriteBlueskyQuery } from "../bluesky-queries";
-import { badInput, checkPathSegments, isTiledError, TiledError } from "../errors";
-import { compileRegex, regexMatches } from "../loose";
-import { checkPageSize, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, buildUrl, paginate } from "../pagination";
-import { KeyLookup, queriesToParams } from "../queries";
-import type { Query, RegexQuery } from "../queries";
-import { DistinctResponse, MetadataResponse, SearchPage } from "../schemas/node";
-import type { NodeResource } from "../schemas/node";
-import type { RequestOptions } from "../http/types";
-import { BaseClient } from "./base";
-import type { Context } from "./context";
-import { asKind, clientForItem, withArticle } from "./kinds";
-import type { ClientKind, ClientKinds } from "./kinds";
-import { LazyView } from "./view";
+import { isBlueskyQuery, rewriteBlueskyQuery } from "../bluesky-queries.js";
+import { badInput, isTiledError, TiledError } from "../errors.js";
+import { checkPathSegments } from "../urls.js";
+import { compileRegex, regexMatches } from "../loose.js";
+import { checkPageSize, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, paginate } from "../pagination.js";
+import { withParams } from "../urls.js";
+import { KeyLookup, queriesToParams } from "../queries.js";
+import type { Query, RegexQuery } from "../queries.js";
+import { DistinctResponse, MetadataResponse, SearchPage } from "../schemas/node.js";
+import type { NodeResource } from "../schemas/node.js";
+import type { RequestOptions } from "../http/types.js";
+import { BaseClient } from "./base.js";
+import type { Context } from "../context.js";
+import { asKind, clientForItem, withArticle } from "./kinds.js";
+import type { ClientKind, ClientKinds } from "./kinds.js";
+import { LazyView } from "./view.js";
 
 /** A sort key: "start.time" (ascending), "-start.time" (descending), or ["start.time", -1]. */
 export type SortKey = string | readonly [string, 1 | -1];
@@ -146,7 +148,7 @@ export class Container extends BaseClient {
     const key = this.path.join("/");
     const known = this.context.regexOnServer.get(key);
     if (known !== undefined) return known;
-    const url = buildUrl(this.searchUrl, [...queriesToParams([query]), ["fields", ""], ["page[limit]", "1"]]);
+    const url = withParams(this.searchUrl, [...queriesToParams([query]), ["fields", ""], ["page[limit]", "1"]]);
     let supported = true;
     try {
       await this.context.transport.getJson(url, SearchPage, options);
@@ -233,7 +235,7 @@ export class Container extends BaseClient {
   async count(options: RequestOptions = {}): Promise<number> {
     const { server, client } = await this.planQueries(options);
     if (client.length === 0) {
-      const url = buildUrl(this.searchUrl, [...queriesToParams(server), ["fields", "count"], ["page[limit]", "1"], ...this.sortParams().map((s): [string, string] => ["sort", s])]);
+      const url = withParams(this.searchUrl, [...queriesToParams(server), ["fields", "count"], ["page[limit]", "1"], ...this.sortParams().map((s): [string, string] => ["sort", s])]);
       const page = await this.context.transport.getJson(url, SearchPage, options);
       if (typeof page.meta.count === "number") return page.meta.count;
     }
@@ -272,7 +274,7 @@ export class Container extends BaseClient {
     // Searched: the first key must be one of the results.
     const [first, ...rest] = keys;
     const { server, client } = await this.planQueries(options);
-    const url = buildUrl(this.searchUrl, [...queriesToParams([KeyLookup(first), ...server])]);
+    const url = withParams(this.searchUrl, [...queriesToParams([KeyLookup(first), ...server])]);
     const page = await this.context.transport.getJson(url, SearchPage, options);
     const item = page.data.find((d) => d.id === first);
     if (!item || !client.every((q) => regexMatches(item.attributes.metadata, q))) {
@@ -288,7 +290,7 @@ export class Container extends BaseClient {
   async distinct(metadataKeys: readonly string[], options: RequestOptions & { counts?: boolean } = {}): Promise<DistinctResponse> {
     const { server } = await this.planQueries(options);
     const params: [string, string][] = [...metadataKeys.map((k): [string, string] => ["metadata", k]), ["counts", String(options.counts ?? true)], ...queriesToParams(server)];
-    return this.context.transport.getJson(buildUrl(this.context.apiUrl("distinct", this.path), params), DistinctResponse, options);
+    return this.context.transport.getJson(withParams(this.context.apiUrl("distinct", this.path), params), DistinctResponse, options);
   }
 
   override toString(): string {

@@ -18,13 +18,13 @@
  */
 import { Table, Utf8, makeVector, vectorFromArray } from "apache-arrow";
 import type { Vector } from "apache-arrow";
-import { decodeArray, isTextDtype } from "../dtype";
-import type { ArrayData } from "../dtype";
-import type { RequestOptions } from "../http/types";
-import { ArrayClient } from "./array";
-import { streamData } from "./stream-data";
-import type { StreamData } from "./stream-data";
-import type { Container } from "./container";
+import { decodeArray, isTextDtype } from "../dtype.js";
+import type { ArrayData } from "../dtype.js";
+import type { RequestOptions } from "../http/types.js";
+import { ArrayClient } from "./array.js";
+import { streamData } from "./stream-data.js";
+import type { StreamData } from "./stream-data.js";
+import type { Container } from "./container.js";
 
 
 /** A 1-D array as an Arrow vector; an empty one is made without a request (databroker answers 500 for it). */

@@ -1,69 +1,69 @@
 /**
  * client/from-uri.ts — connect: `fromUri(uri)` returns the client for the node the URI names.
  *
- * Like tiled's Python `from_uri`. The URI is the server root (`http://127.0.0.1:8000`), a node
- * under it (`http://127.0.0.1:8000/bdp2022`), or a tiled API URL of a node
- * (`http://127.0.0.1:8000/api/v1/metadata/bdp2022`). The first request fetches the node, so a
- * wrong URI fails here, with a TiledError that says what to do.
+ * Like tiled's Python `from_uri`. The URI is a server's root (`http://127.0.0.1:8000`), a root
+ * mounted under a path as facilities' reverse proxies do (`https://host/tiled`), a node under
+ * either (`http://127.0.0.1:8000/bdp2022`), or a tiled API URL of a node
+ * (`http://127.0.0.1:8000/api/v1/metadata/bdp2022`). Without `/api/v1` in it, the API is looked
+ * for under the whole path first (Python's reading: the path is where tiled is mounted), then
+ * under each shorter one, the rest being node keys; what was tried is named when nothing
+ * answers. The first requests fetch the server's "about" and the node, so a wrong URI fails here,
+ * with a TiledError that says what to do.
  *
  * @example
  * const client = await fromUri("http://127.0.0.1:8000");
- * const catalog = await client.get("bdp2022", { kind: "container" });
+ * const catalog = await client.get("bdp2022", { kind: "catalog" });
  * const bdp = await fromUri("http://127.0.0.1:8000/bdp2022");          // the same node directly
- * const offline = await fromUri("http://127.0.0.1:8000", { snapshots: "replay" });
+ * const proxied = await fromUri("https://tiled.example.org/tiled");     // mounted under /tiled
  */
-import { badInput, checkPathSegments, redactText } from "../errors";
-import { MetadataResponse } from "../schemas/node";
-import type { RequestOptions } from "../http/types";
-import { normalizeBaseUrl } from "../settings";
-import { Container } from "./container";
-import { Context } from "./context";
-import type { ContextOptions } from "./context";
-import { clientForItem, withArticle } from "./kinds";
+import { TiledError, badInput, isTiledError } from "../errors.js";
+import type { RequestOptions } from "../http/types.js";
+import { About } from "../schemas/about.js";
+import { MetadataResponse } from "../schemas/node.js";
+import { Context } from "../context.js";
+import type { ContextOptions } from "../context.js";
+import { splitUri } from "../urls.js";
+import { Container } from "./container.js";
+import { clientForItem, withArticle } from "./kinds.js";
 
 export interface FromUriOptions extends ContextOptions, RequestOptions {}
 
-/** Split a URI into the server's base URL, the node path, and an API key given as `?api_key=`. */
-export function parseTiledUri(uri: string): { baseUrl: string; path: string[]; apiKey?: string } {
-  let url: URL;
-  const shown = JSON.stringify(redactText(String(uri)));
-  try {
-    url = new URL(uri);
-  } catch {
-    throw badInput(`${shown} is not a URL; expected e.g. "http://127.0.0.1:8000".`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw badInput(`${shown}: only http and https are supported.`);
-  const segments = url.pathname.split("/").filter(Boolean).map((s) => {
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      throw badInput(`${shown} has a broken percent-escape in ${JSON.stringify(s)}: write % as %25.`);
-    }
-  });
-  checkPathSegments(segments, "path segment");
-  const api = segments.indexOf("api");
-  let prefix: string[] = [];
-  let path = segments;
-  if (api >= 0 && segments[api + 1] === "v1") {
-    prefix = segments.slice(0, api);
-    path = segments.slice(api + 2);
-    // /api/v1/metadata/<path>, /api/v1/search/<path>, …: drop the route.
-    if (["metadata", "search", "node"].includes(path[0] ?? "")) path = path.slice(path[0] === "node" ? 2 : 1);
-  }
-  const base = normalizeBaseUrl(`${url.origin}${prefix.length ? `/${prefix.join("/")}` : ""}`);
-  // As tiled's Python from_uri: a key in the URI is taken (and then sent as a header, not in URLs).
-  const apiKey = url.searchParams.get("api_key") || undefined;
-  return apiKey === undefined ? { baseUrl: base, path } : { baseUrl: base, path, apiKey };
+/** Whether a failed "about" probe means "no tiled API here" (try a shorter path) rather than "server down". */
+function isNotHere(err: unknown): boolean {
+  return isTiledError(err, "not-found", "invalid-response", "redirect") || (isTiledError(err, "http", "forbidden", "unauthorized") && err.status !== undefined && err.status < 500);
 }
 
 /** Connect to a tiled server and return the client for the node `uri` names (the root by default). */
 export async function fromUri(uri: string, options: FromUriOptions = {}): Promise<Container> {
-  const { baseUrl, path, apiKey } = parseTiledUri(uri);
-  if (apiKey !== undefined && options.apiKey !== undefined && apiKey !== options.apiKey) {
+  const split = splitUri(uri);
+  if (split.apiKey !== undefined && options.apiKey !== undefined && split.apiKey !== options.apiKey) {
     throw badInput("The URI carries an api_key and the apiKey option another one: give one of them.");
   }
-  const context = new Context({ ...options, baseUrl, apiKey: options.apiKey ?? apiKey });
-  return fromContext(context, path, options);
+  const apiKey = options.apiKey ?? split.apiKey;
+  if (split.apiGiven) return fromContext(new Context({ ...options, baseUrl: split.root, apiKey }), split.path, options);
+  const origin = new URL(split.root).origin;
+  const segments = new URL(split.root).pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  const tried: string[] = [];
+  for (let i = segments.length; i >= 0; i--) {
+    const prefix = segments.slice(0, i).map(encodeURIComponent).join("/");
+    const context = new Context({ ...options, baseUrl: prefix ? `${origin}/${prefix}` : origin, apiKey });
+    let about: About;
+    try {
+      about = await context.transport.getJson(`${context.apiBase}/`, About, options);
+    } catch (err) {
+      if (!isNotHere(err)) throw err;
+      tried.push(`${context.apiBase}/ (${isTiledError(err) && err.status ? err.status : isTiledError(err) ? err.code : "error"})`);
+      continue;
+    }
+    context.rememberAbout(about);
+    return fromContext(context, segments.slice(i), options);
+  }
+  throw new TiledError(
+    "not-found",
+    `No tiled server answers at ${split.root}. Tried the API under each part of the path:\n    ${tried.join("\n    ")}\n` +
+      "  Check the URL: give the server's root (as in a browser, e.g. https://host/tiled) or a node's /api/v1/metadata/… URL.",
+    { url: split.root },
+  );
 }
 
 /** The container at `path` on an existing context (shares its transport and caches). */

@@ -14,16 +14,16 @@
  * const client = clientForItem(context, item, ["bdp2022", uid]);       // a BlueskyRun
  * const run = asKind(client, "run", context.structureClients);         // typed, or bad-input
  */
-import { TiledError } from "../errors";
-import type { NodeResource } from "../schemas/node";
-import type { ArrayClient } from "./array";
-import { BaseClient } from "./base";
-import type { CatalogOfBlueskyRuns } from "./catalog";
-import type { Container } from "./container";
-import type { Context } from "./context";
-import type { BlueskyRun } from "./run";
-import type { BlueskyEventStream } from "./stream";
-import type { TableClient } from "./table";
+import { TiledError } from "../errors.js";
+import type { NodeResource } from "../schemas/node.js";
+import type { ArrayClient } from "./array.js";
+import { BaseClient } from "./base.js";
+import type { CatalogOfBlueskyRuns } from "./catalog.js";
+import type { Container } from "./container.js";
+import type { Context } from "../context.js";
+import type { BlueskyRun } from "./run.js";
+import type { BlueskyEventStream } from "./stream.js";
+import type { TableClient } from "./table.js";
 
 /** What `get(key, { kind })` can insist on, and the client type it then returns. */
 export interface ClientKinds {

@@ -18,7 +18,7 @@
  * specVersion(run.specs, "BlueskyRun");           // "3.0"
  * isDatabrokerSpec(stream.specs, "BlueskyEventStream");   // true for version "1"
  */
-import type { Spec } from "../schemas/node";
+import type { Spec } from "../schemas/node.js";
 
 export type BlueskyLayout = "tiledwriter" | "databroker";
 

@@ -13,13 +13,13 @@
  * const primary = await run.stream("primary");
  */
 import type { z } from "zod";
-import { TiledError, isTiledError } from "../errors";
-import { RunStart, RunStop } from "../schemas/bluesky";
-import { parseWith } from "../parse";
-import type { RequestOptions } from "../http/types";
-import type { BaseClient } from "./base";
-import { Container } from "./container";
-import type { BlueskyEventStream } from "./stream";
+import { TiledError, isTiledError } from "../errors.js";
+import { RunStart, RunStop } from "../schemas/bluesky.js";
+import { parseWith } from "../parse.js";
+import type { RequestOptions } from "../http/types.js";
+import type { BaseClient } from "./base.js";
+import { Container } from "./container.js";
+import type { BlueskyEventStream } from "./stream.js";
 
 export class BlueskyRun extends Container {
   #layout: Promise<{ namespace: boolean; names: string[] }> | undefined;

@@ -13,9 +13,9 @@
  * data.numbers("adsimdet_image");            // the frames, as numbers (first axis = event)
  */
 import type { Table, Vector } from "apache-arrow";
-import { vectorNumbers } from "../columns";
-import type { ArrayData, NumberArray } from "../dtype";
-import { TiledError } from "../errors";
+import { vectorNumbers } from "../columns.js";
+import type { ArrayData, NumberArray } from "../dtype.js";
+import { TiledError } from "../errors.js";
 
 export interface StreamData {
   /** The events as one Arrow table (seq_num, time, data columns, ts_<key>), or null if the stream has none. */

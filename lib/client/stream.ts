@@ -13,23 +13,23 @@
  * const { columns, arrays } = await primary.read();
  * columns.time.toArray(); arrays.adsimdet_image.shape;
  */
-import { mapLimit } from "../concurrency";
-import { badInput, isTiledError, TiledError } from "../errors";
-import { StreamMetadata } from "../schemas/bluesky";
-import type { ConfigurationEntry, DataKey } from "../schemas/bluesky";
-import { parseWith } from "../parse";
-import type { RequestOptions } from "../http/types";
-import { ArrayClient } from "./array";
-import type { BaseClient } from "./base";
-import { Container } from "./container";
-import { readDatabrokerStream } from "./databroker-stream";
-import { streamData } from "./stream-data";
-import type { StreamData } from "./stream-data";
+import { mapLimit } from "../concurrency.js";
+import { badInput, isTiledError, TiledError } from "../errors.js";
+import { StreamMetadata } from "../schemas/bluesky.js";
+import type { ConfigurationEntry, DataKey } from "../schemas/bluesky.js";
+import { parseWith } from "../parse.js";
+import type { RequestOptions } from "../http/types.js";
+import { ArrayClient } from "./array.js";
+import type { BaseClient } from "./base.js";
+import { Container } from "./container.js";
+import { readDatabrokerStream } from "./databroker-stream.js";
+import { streamData } from "./stream-data.js";
+import type { StreamData } from "./stream-data.js";
 import type { Table, Vector } from "apache-arrow";
-import type { ArrayData } from "../dtype";
-import { isDatabrokerSpec, specVersion } from "./layout";
-import type { BlueskyLayout } from "./layout";
-import { TableClient } from "./table";
+import type { ArrayData } from "../dtype.js";
+import { isDatabrokerSpec, specVersion } from "./layout.js";
+import type { BlueskyLayout } from "./layout.js";
+import { TableClient } from "./table.js";
 
 /** A stream's children (its table and arrays) read at once by `read()`. */
 export const STREAM_READ_CONCURRENCY = 4;

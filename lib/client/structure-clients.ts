@@ -5,13 +5,13 @@
  * const mine = { ...DEFAULT_STRUCTURE_CLIENTS, specs: { ...DEFAULT_STRUCTURE_CLIENTS.specs, MyRun: MyRunClient } };
  * const client = await fromUri("http://127.0.0.1:8000", { structureClients: mine });
  */
-import { ArrayClient } from "./array";
-import { CatalogOfBlueskyRuns } from "./catalog";
-import { Container } from "./container";
-import type { StructureClients } from "./kinds";
-import { BlueskyRun } from "./run";
-import { BlueskyEventStream } from "./stream";
-import { TableClient } from "./table";
+import { ArrayClient } from "./array.js";
+import { CatalogOfBlueskyRuns } from "./catalog.js";
+import { Container } from "./container.js";
+import type { StructureClients } from "./kinds.js";
+import { BlueskyRun } from "./run.js";
+import { BlueskyEventStream } from "./stream.js";
+import { TableClient } from "./table.js";
 
 export const DEFAULT_STRUCTURE_CLIENTS: StructureClients = {
   specs: { BlueskyRun, BlueskyEventStream, CatalogOfBlueskyRuns },

@@ -13,15 +13,15 @@
  * table.numRows;
  */
 import { Table, tableFromIPC } from "apache-arrow";
-import { isTiledError } from "../errors";
-import { buildUrl } from "../pagination";
-import type { NodeResource } from "../schemas/node";
-import { TableStructure } from "../schemas/structures";
-import { parseWith } from "../parse";
-import type { RequestOptions } from "../http/types";
-import { badInput } from "../errors";
-import { BaseClient } from "./base";
-import type { Context } from "./context";
+import { TiledError, isTiledError } from "../errors.js";
+import { withParams } from "../urls.js";
+import type { NodeResource } from "../schemas/node.js";
+import { TableStructure } from "../schemas/structures.js";
+import { parseWith } from "../parse.js";
+import type { RequestOptions } from "../http/types.js";
+import { badInput } from "../errors.js";
+import { BaseClient } from "./base.js";
+import type { Context } from "../context.js";
 
 export const ARROW_MIME_TYPE = "application/vnd.apache.arrow.file";
 
@@ -65,12 +65,40 @@ export class TableClient extends BaseClient {
     return names.join("\u0000") === columns.join("\u0000") ? table : table.select(columns.filter((c) => names.includes(c)));
   }
 
+  /**
+   * Decode an Arrow IPC body into the columns asked for. A body that is empty, all zeros, only an
+   * end-of-stream marker, or anything apache-arrow cannot read is invalid-response, never a table
+   * of no rows and no columns (tableFromIPC returns one for each); so is a table that lacks a column
+   * it should hold.
+   */
+  #decode(bytes: Uint8Array, url: string, columns: readonly string[] | undefined): Table {
+    let table: Table;
+    try {
+      table = tableFromIPC(bytes);
+    } catch (cause) {
+      throw new TiledError("invalid-response", `The server's answer (${bytes.byteLength} bytes) is not an Arrow table: ${(cause as Error).message}`, { url, cause });
+    }
+    const names = table.schema.fields.map((f) => f.name);
+    const expected = columns ?? this.structure.columns;
+    const missing = expected.filter((c) => !names.includes(c));
+    if (names.length === 0 || missing.length > 0) {
+      throw new TiledError(
+        "invalid-response",
+        names.length === 0
+          ? `The server's answer (${bytes.byteLength} bytes) holds no Arrow schema: it is not a table (expected columns ${expected.join(", ")}).`
+          : `The server's table lacks column${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (it has ${names.join(", ")}).`,
+        { url },
+      );
+    }
+    return this.#ordered(table, columns);
+  }
+
   /** The whole table (or some columns, in that order) as Arrow; falls back to partitions if the server refuses the size. */
   async read(options: TableReadOptions = {}): Promise<Table> {
-    const url = buildUrl(this.context.apiUrl("table/full", this.path), this.#columnParams(options.columns));
+    const url = withParams(this.context.apiUrl("table/full", this.path), this.#columnParams(options.columns));
     try {
       const bytes = await this.context.transport.getBytes(url, { ...options, accept: ARROW_MIME_TYPE });
-      return this.#ordered(tableFromIPC(bytes), options.columns);
+      return this.#decode(bytes, url, options.columns);
     } catch (err) {
       if (this.npartitions > 1 && isTiledError(err, "http") && err.status === 400 && /exceed/i.test(String(err.detail))) {
         const parts: Table[] = [];
@@ -86,9 +114,9 @@ export class TableClient extends BaseClient {
     if (!Number.isInteger(partition) || partition < 0 || partition >= this.npartitions) {
       throw badInput(`Partition ${partition} is out of range: /${this.path.join("/")} has ${this.npartitions} partition(s).`);
     }
-    const url = buildUrl(this.context.apiUrl("table/partition", this.path), [["partition", String(partition)], ...this.#columnParams(options.columns)]);
+    const url = withParams(this.context.apiUrl("table/partition", this.path), [["partition", String(partition)], ...this.#columnParams(options.columns)]);
     const bytes = await this.context.transport.getBytes(url, { ...options, accept: ARROW_MIME_TYPE });
-    return this.#ordered(tableFromIPC(bytes), options.columns);
+    return this.#decode(bytes, url, options.columns);
   }
 
   override toString(): string {

@@ -11,7 +11,7 @@
  * const [firstFive, count] = [await catalog.keys().head(5), await catalog.count()];
  * const all = await catalog.keys().toArray();
  */
-import { badInput, TiledError } from "../errors";
+import { badInput, TiledError } from "../errors.js";
 
 /** Produces the sequence forwards (1) or backwards (-1), stopping after `limit` if given. */
 export type ViewSource<T> = (direction: 1 | -1, limit?: number) => AsyncGenerator<T>;

@@ -1,5 +1,5 @@
 /**
- * http/socket-get.ts — `socketGet`, a lean HTTP/1.1 GET over a raw socket, for bulk binary bodies.
+ * http/socket-get.ts — `socketHttp`, a lean HTTP/1.1 GET over a raw socket, for bulk binary bodies.
  *
  * The transport reads arrays (application/octet-stream) and Arrow tables of hundreds of MB. Through
  * node-fetch, or node:http, every ~64 KiB of the body arrives as a freshly allocated Buffer pushed
@@ -25,7 +25,7 @@
  *   body has arrived, off the main thread, within the sink's limits; anything else is refused with
  *   invalid-response naming the encoding, so encoded bytes are never returned as if decoded.
  *
- * Only `http:` URLs: https needs TLS, which node-fetch keeps doing (fetchGet). Redirects, retries,
+ * Only `http:` URLs: https needs TLS, which node-fetch keeps doing (fetchHttp). Redirects, retries,
  * timeouts (through `request.signal`), API keys and error wording are the transport's (types.ts).
  *
  * Errors: bad URL or header -> TiledError bad-input, before any connection. A failure before the
@@ -37,7 +37,7 @@
  * case the socket is destroyed and the abort listener removed when the promise settles.
  *
  * @example
- * const response = await socketGet(
+ * const response = await socketHttp(
  *   { url: "http://127.0.0.1:8000/api/v1/array/full/x", headers: { Accept: "application/octet-stream", "Accept-Encoding": "identity" }, signal },
  *   (status) => (status === 200 ? { expectedBytes: 4096 } : { maxBytes: 1 << 20 }),
  * );
@@ -45,9 +45,9 @@
  */
 import * as net from "node:net";
 import * as zlib from "node:zlib";
-import { TiledError } from "../errors";
-import { BodyCutShort } from "./types";
-import type { BodySink, HttpGet, HttpRequest, HttpResponse } from "./types";
+import { TiledError } from "../errors.js";
+import { BodyCutShort, unaskedEncoding } from "./types.js";
+import type { BodySink, HttpFunction, HttpRequest, HttpResponse } from "./types.js";
 
 /**
  * The scratch buffer each request reads through when it cannot read straight into the result (the
@@ -106,8 +106,11 @@ function requestHead(request: HttpRequest): Target {
   } catch (cause) {
     throw new TiledError("bad-input", `${JSON.stringify(request.url)} is not a URL.`, { cause });
   }
+  if (request.method !== "GET" || request.body !== undefined) {
+    throw new TiledError("bad-input", `socketHttp sends only GET requests without a body, not ${request.method} (writes go through fetchHttp).`, { url: request.url });
+  }
   if (url.protocol !== "http:") {
-    throw new TiledError("bad-input", `socketGet reads only http: URLs, not ${url.protocol} ones (https goes through fetchGet).`, { url: request.url });
+    throw new TiledError("bad-input", `socketHttp reads only http: URLs, not ${url.protocol} ones (https goes through fetchHttp).`, { url: request.url });
   }
   // fetch refuses these too: a password in a URL would otherwise be silently dropped or leaked.
   if (url.username || url.password) throw new TiledError("bad-input", "A URL with a user name or password is not sent.", { url: request.url });
@@ -115,7 +118,7 @@ function requestHead(request: HttpRequest): Target {
   for (const [name, value] of Object.entries(request.headers)) {
     // Values are not quoted in messages: one may be an API key.
     if (!TOKEN.test(name)) throw new TiledError("bad-input", `${JSON.stringify(name)} is not a valid header name.`, { url: request.url });
-    if (RESERVED_HEADERS.has(name.toLowerCase())) throw new TiledError("bad-input", `The ${name} header is set by socketGet itself.`, { url: request.url });
+    if (RESERVED_HEADERS.has(name.toLowerCase())) throw new TiledError("bad-input", `The ${name} header is set by socketHttp itself.`, { url: request.url });
     if (typeof value !== "string" || !FIELD_VALUE.test(value)) {
       throw new TiledError("bad-input", `The value of the ${name} header contains a line break or another control character.`, { url: request.url });
     }
@@ -391,10 +394,12 @@ class Exchange {
       if (buf !== this.scratch) {
         // Read straight into the result's window (nextBuffer): only ever for a Content-Length body.
         const plan = this.plan;
-        if (plan === undefined || plan.framing.kind !== "length") throw new Error("socketGet: a read landed outside the scratch buffer");
+        if (plan === undefined || plan.framing.kind !== "length") throw new Error("socketHttp: a read landed outside the scratch buffer");
         plan.receiver.commit(nread);
         if (plan.receiver.received >= plan.framing.announced) this.complete(plan);
       } else this.consume(buf.subarray(0, nread));
+      const plan = this.plan;
+      if (plan !== undefined && this.phase === "body") this.request.onProgress?.(plan.receiver.received, plan.framing.kind === "length" ? plan.framing.announced : undefined);
     } catch (err) {
       this.fail(err);
     }
@@ -444,7 +449,7 @@ class Exchange {
     let framing: Framing;
     if (transfer !== undefined) {
       // Transfer-Encoding wins over Content-Length (RFC 9112 §6.3); only plain chunked is in use.
-      if (transfer.trim().toLowerCase() !== "chunked") throw this.invalid(`The server sent Transfer-Encoding ${JSON.stringify(transfer)}, which socketGet does not decode.`);
+      if (transfer.trim().toLowerCase() !== "chunked") throw this.invalid(`The server sent Transfer-Encoding ${JSON.stringify(transfer)}, which socketHttp does not decode.`);
       framing = { kind: "chunked", decoder: new ChunkedDecoder(this.invalid) };
     } else {
       const length = contentLength(head.headers.get("content-length"), this.invalid);
@@ -456,8 +461,12 @@ class Exchange {
       .map((c) => c.trim().toLowerCase())
       .filter((c) => c !== "" && c !== "identity");
     const coding = codings[0];
+    const unasked = unaskedEncoding(this.request.headers, head.headers.get("content-encoding") ?? null);
+    if (unasked !== undefined) {
+      throw this.invalid(`The server compressed its answer (${unasked}) although the request asked for it uncompressed; refused rather than decoded without a limit.`);
+    }
     if (codings.length > 1 || (coding !== undefined && !DECODABLE.has(coding))) {
-      throw this.invalid(`The server's answer is encoded as ${JSON.stringify(head.headers.get("content-encoding"))}, which socketGet does not decode (it decodes gzip, deflate and br).`);
+      throw this.invalid(`The server's answer is encoded as ${JSON.stringify(head.headers.get("content-encoding"))}, which socketHttp does not decode (it decodes gzip, deflate and br).`);
     }
     const max = sink.maxBytes;
     const tooLarge = (size?: number) =>
@@ -477,6 +486,7 @@ class Exchange {
     const plan: Plan = { framing, receiver, coding, sink, expected };
     this.plan = plan;
     this.phase = "body";
+    this.request.onProgress?.(0, announced);
     if (announced === 0) this.complete(plan);
   }
 
@@ -577,7 +587,7 @@ class Exchange {
  * and what is left to the transport). Throws bad-input, before connecting, for another scheme, a
  * URL with credentials, or a header name or value that could break the request's lines.
  */
-export const socketGet: HttpGet = (request, sinkFor) =>
+export const socketHttp: HttpFunction = (request, sinkFor) =>
   new Promise<HttpResponse>((resolve, reject) => {
     const target = requestHead(request); // a throw here rejects: nothing was sent
     if (request.signal.aborted) {

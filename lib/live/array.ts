@@ -7,19 +7,18 @@
  * the database commit, so the slab is readable as soon as it arrives).
  *
  * @example
- * import { subscribeArray, readRef } from "./lib/live/array";
+ * import { subscribeArray, readRef } from "./lib/live/array.js";
  * const frames = subscribeArray("live/<uid>/primary/saxs_det_image", { start: 1 });
  * for await (const ev of frames) if (ev.kind === "ref") console.log(ev.shape, (await readRef(frames, ev)).data.length);
  * // ev.kind === "data": ev.array.data is a TypedArray of shape ev.array.shape, at ev.offset
  */
-import { arrayData, checkDecodable, decodeArray } from "../dtype";
-import type { ArrayData } from "../dtype";
-import { TiledError } from "../errors";
-import type { BuiltinDtype, StructDtype } from "../schemas/structures";
-import { Transport } from "../transport";
-import { arrayOf } from "./envelope";
-import { SubscriptionView } from "./subscription";
-import type { LiveEvent, SubscribeOptions } from "./subscription";
+import { arrayData, checkDecodable, decodeArray } from "../dtype.js";
+import type { ArrayData } from "../dtype.js";
+import { TiledError } from "../errors.js";
+import type { BuiltinDtype, StructDtype } from "../schemas/structures.js";
+import { arrayOf } from "./envelope.js";
+import { SubscriptionView } from "./subscription.js";
+import type { LiveEvent, SubscribeOptions } from "./subscription.js";
 
 export type ArrayEvent =
   | { kind: "data"; sequence: number; array: ArrayData; offset: number[] | null }
@@ -27,20 +26,14 @@ export type ArrayEvent =
   | { kind: "ref"; sequence: number; shape: number[]; patch: { offset: number[]; shape: number[] } | null; uri?: string }
   | Exclude<LiveEvent, { kind: "update" }>;
 
-export interface ArraySubscribeOptions extends SubscribeOptions {
-  /** For readRef (default: a transport for baseUrl and apiKey). */
-  transport?: Transport;
-}
+export type ArraySubscribeOptions = SubscribeOptions;
 
 export class ArraySubscription extends SubscriptionView implements AsyncIterable<ArrayEvent> {
   /** The element type, from the connection's array-schema message. */
   readonly dataType: Promise<BuiltinDtype | StructDtype>;
-  readonly transport: Transport;
 
   constructor(path: string, options: ArraySubscribeOptions = {}) {
     super(path, options);
-    this.transport =
-      options.transport ?? new Transport({ baseUrl: options.baseUrl, apiKey: options.apiKey });
     this.dataType = this.subscription.schema.then((s) => {
       if (s.type !== "array-schema") throw new TiledError("bad-input", `${path} is not an array (its stream sends ${s.type}).`);
       return s.data_type;
@@ -73,6 +66,6 @@ export async function readRef(sub: ArraySubscription, ref: Extract<ArrayEvent, {
   const dataType = await sub.dataType;
   const shape = ref.patch?.shape ?? ref.shape;
   const itemsize = dataType.itemsize;
-  const bytes = await sub.transport.getBytes(ref.uri, { accept: "application/octet-stream", expectedBytes: shape.reduce((a, b) => a * b, 1) * itemsize, signal: options.signal });
+  const bytes = await sub.subscription.context.transport.getBytes(ref.uri, { accept: "application/octet-stream", expectedBytes: shape.reduce((a, b) => a * b, 1) * itemsize, signal: options.signal });
   return arrayData(decodeArray(bytes, dataType), shape, checkDecodable(dataType));
 }

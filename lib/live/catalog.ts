@@ -7,17 +7,17 @@
  * connection never sees its stop. A catalog connection is never closed by the server.
  *
  * @example
- * import { subscribeCatalog } from "./lib/live/catalog";
+ * import { subscribeCatalog } from "./lib/live/catalog.js";
  * const cat = subscribeCatalog("live", { signal: AbortSignal.timeout(120_000) });
  * for await (const ev of cat) {
  *   if (ev.kind === "run") console.log("started", ev.key, ev.start.plan_name);
  *   if (ev.kind === "stop") { console.log("stopped", ev.key, ev.stop.exit_status); break; }
  * }
  */
-import { TiledError } from "../errors";
-import { RunStart, RunStop } from "../schemas/bluesky";
-import { SubscriptionView } from "./subscription";
-import type { LiveEvent, SubscribeOptions } from "./subscription";
+import { TiledError } from "../errors.js";
+import { RunStart, RunStop } from "../schemas/bluesky.js";
+import { SubscriptionView } from "./subscription.js";
+import type { LiveEvent, SubscribeOptions } from "./subscription.js";
 
 type Doc = Record<string, unknown>;
 

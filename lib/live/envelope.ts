@@ -8,7 +8,7 @@
  * NaN, and decoded by the server once per subscriber, which is why msgpack is the default.
  *
  * @example
- * import { decodeFrame, tableOf } from "./lib/live/envelope";
+ * import { decodeFrame, tableOf } from "./lib/live/envelope.js";
  * const msg = decodeFrame(frameBytes, "msgpack");
  * if (msg.type === "table-data") console.log(tableOf(msg).numRows);
  * if (msg.type === "array-data") console.log(arrayOf(msg, dtype).data.length);
@@ -16,12 +16,12 @@
 import { decode } from "@msgpack/msgpack";
 import { tableFromIPC, tableFromJSON } from "apache-arrow";
 import type { Schema, Table } from "apache-arrow";
-import { arrayData, checkDecodable, decodeArray } from "../dtype";
-import type { ArrayData, TypedArray } from "../dtype";
-import { TiledError } from "../errors";
-import type { BuiltinDtype, StructDtype } from "../schemas/structures";
-import { LiveMessage } from "./schemas";
-import type { ArrayDataMessage, TableDataMessage, TableSchemaMessage } from "./schemas";
+import { arrayData, checkDecodable, decodeArray } from "../dtype.js";
+import type { ArrayData, TypedArray } from "../dtype.js";
+import { TiledError } from "../errors.js";
+import type { BuiltinDtype, StructDtype } from "../schemas/structures.js";
+import { LiveMessage } from "./schemas.js";
+import type { ArrayDataMessage, TableDataMessage, TableSchemaMessage } from "./schemas.js";
 
 /** The two envelopes tiled offers; any other value is refused at the handshake (HTTP 403). */
 export type Envelope = "msgpack" | "json";

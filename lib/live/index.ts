@@ -7,20 +7,20 @@
  * the sequence tracking are internal modules of this folder.
  *
  * @example
- * import { subscribeCatalog, nextRun, followRun } from "./lib/live/index";
+ * import { subscribeCatalog, nextRun, followRun } from "./lib/live/index.js";
  * const catalog = subscribeCatalog("live"); await catalog.connected;      // then start a run
  * const run = await nextRun(catalog);
  * for await (const ev of followRun(`live/${run.key}`)) if (ev.kind === "rows") console.log(ev.table.numRows);
  */
-export { subscribe, Subscription, DEFAULT_RECONNECT } from "./subscription";
-export type { SubscribeOptions, ReconnectPolicy, LiveEvent, SubscriptionStats } from "./subscription";
-export { subscribeCatalog, nextRun, CatalogSubscription } from "./catalog";
-export type { CatalogEvent } from "./catalog";
-export { followRun, RunFollower } from "./run";
-export type { RunEvent, FollowRunOptions } from "./run";
-export { subscribeTable, TableSubscription } from "./table";
-export type { TableEvent } from "./table";
-export { subscribeArray, readRef, ArraySubscription } from "./array";
-export type { ArrayEvent, ArraySubscribeOptions } from "./array";
-export { LivePlot } from "./plot";
-export type { LivePlotOptions } from "./plot";
+export { subscribe, Subscription, DEFAULT_RECONNECT } from "./subscription.js";
+export type { SubscribeOptions, ReconnectPolicy, LiveEvent, SubscriptionStats } from "./subscription.js";
+export { subscribeCatalog, nextRun, CatalogSubscription } from "./catalog.js";
+export type { CatalogEvent } from "./catalog.js";
+export { followRun, RunFollower } from "./run.js";
+export type { RunEvent, FollowRunOptions } from "./run.js";
+export { subscribeTable, TableSubscription } from "./table.js";
+export type { TableEvent } from "./table.js";
+export { subscribeArray, readRef, ArraySubscription } from "./array.js";
+export type { ArrayEvent, ArraySubscribeOptions } from "./array.js";
+export { LivePlot } from "./plot.js";
+export type { LivePlotOptions } from "./plot.js";

@@ -27,14 +27,14 @@
  * twin is printed, at `show()` and `finish()`.
  *
  * @example
- * import { LivePlot } from "./lib/live/plot";
+ * import { LivePlot } from "./lib/live/plot.js";
  * const plot = new LivePlot({ title: "uascan 12", x: "a_stage_r", series: ["PD_USAXS"], logY: true }).show();
  * plot.append([8.84], { PD_USAXS: [1.2e5] });                // redrawn at most every intervalMs
  * plot.finish("exit_status success, 150 points");           // the final figure and title
  */
 import { randomUUID } from "node:crypto";
-import { lineFigure } from "../notebook/plot";
-import type { PlotlyFigure } from "../notebook/plot";
+import { lineFigure } from "../notebook/plot.js";
+import type { PlotlyFigure } from "../notebook/plot.js";
 
 const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 

@@ -11,25 +11,25 @@
  * every followed node was closed by the writer (1000), or `afterStopMs` after the stop.
  *
  * @example
- * import { followRun } from "./lib/live/run";
+ * import { followRun } from "./lib/live/run.js";
  * for await (const ev of followRun("live/<uid>", { streams: ["primary"] })) {
  *   if (ev.kind === "rows") console.log(ev.stream, ev.table.numRows);
  *   if (ev.kind === "stop") console.log(ev.stop.exit_status, ev.stop.num_events);
  * }
  */
 import type { Table } from "apache-arrow";
-import { TiledError, isTiledError } from "../errors";
-import { RunStop } from "../schemas/bluesky";
-import { MetadataResponse, SearchPage } from "../schemas/node";
-import { DEFAULT_BASE_URL, normalizeBaseUrl } from "../settings";
-import { Transport } from "../transport";
-import { ArraySubscription } from "./array";
-import type { ArrayEvent } from "./array";
-import { CatalogSubscription } from "./catalog";
-import { Channel } from "./channel";
-import { Subscription } from "./subscription";
-import type { SubscribeOptions } from "./subscription";
-import { TableSubscription } from "./table";
+import { TiledError, isTiledError } from "../errors.js";
+import { RunStop } from "../schemas/bluesky.js";
+import { MetadataResponse, SearchPage } from "../schemas/node.js";
+import { Context } from "../context.js";
+import { splitPath, withParams } from "../urls.js";
+import { ArraySubscription } from "./array.js";
+import type { ArrayEvent } from "./array.js";
+import { CatalogSubscription } from "./catalog.js";
+import { Channel } from "./channel.js";
+import { Subscription } from "./subscription.js";
+import type { SubscribeOptions } from "./subscription.js";
+import { TableSubscription } from "./table.js";
 
 type Doc = Record<string, unknown>;
 
@@ -52,15 +52,13 @@ export interface FollowRunOptions extends Omit<SubscribeOptions, "start"> {
   arrays?: boolean;
   /** After the stop, wait at most this long for the writer to close the nodes (default 10 s). */
   afterStopMs?: number;
-  /** For the HTTP look-ups (default: one for baseUrl/apiKey). */
-  transport?: Transport;
 }
 
 /** Merged subscriptions of one run. Iterate once; `close()` or break stops them all. */
 export class RunFollower implements AsyncIterable<RunEvent> {
   readonly path: string;
   readonly #options: FollowRunOptions;
-  readonly #transport: Transport;
+  readonly #context: Context;
   readonly #channel = new Channel<RunEvent>();
   readonly #subs = new Map<string, { close(): void }>();
   readonly #open = new Set<string>();
@@ -72,9 +70,9 @@ export class RunFollower implements AsyncIterable<RunEvent> {
   constructor(path: string, options: FollowRunOptions = {}) {
     this.path = path.replace(/^\/+|\/+$/g, "");
     if (this.path.split("/").length < 2) throw new TiledError("bad-input", `followRun needs a run's path under its catalog ("live/<uid>"), not ${JSON.stringify(path)}.`);
-    this.#options = options;
-    const baseUrl = normalizeBaseUrl(options.baseUrl ?? process.env.TILED_URL ?? DEFAULT_BASE_URL);
-    this.#transport = options.transport ?? new Transport({ baseUrl, apiKey: options.apiKey });
+    // One context for every subscription and look-up of the run, so one login serves them all.
+    this.#context = options.context ?? new Context();
+    this.#options = { ...options, context: this.#context };
   }
 
   /** The stop document, once seen. */
@@ -101,8 +99,8 @@ export class RunFollower implements AsyncIterable<RunEvent> {
   }
 
   #url(path: string, kind: "metadata" | "search"): string {
-    const encoded = path.split("/").map(encodeURIComponent).join("/");
-    return `${this.#transport.baseUrl}/api/v1/${kind}/${encoded}${kind === "search" ? "?page[limit]=300&fields=structure_family" : ""}`;
+    const url = this.#context.apiUrl(kind, splitPath(path));
+    return kind === "search" ? withParams(url, [["page[limit]", "300"], ["fields", "structure_family"]]) : url;
   }
 
   #begin(): void {
@@ -130,7 +128,7 @@ export class RunFollower implements AsyncIterable<RunEvent> {
   }
 
   async #checkStopOverHttp(): Promise<void> {
-    const md = await this.#transport.getJson(this.#url(this.path, "metadata"), MetadataResponse);
+    const md = await this.#context.transport.getJson(this.#url(this.path, "metadata"), MetadataResponse);
     const stop = md.data.attributes.metadata?.stop;
     const parsed = RunStop.safeParse(stop);
     if (parsed.success) this.#sawStop(parsed.data);
@@ -138,7 +136,7 @@ export class RunFollower implements AsyncIterable<RunEvent> {
 
   async #children(path: string): Promise<{ key: string; family: string; metadata?: Doc }[]> {
     try {
-      const page = await this.#transport.getJson(this.#url(path, "search"), SearchPage);
+      const page = await this.#context.transport.getJson(this.#url(path, "search"), SearchPage);
       return page.data.map((d) => ({ key: d.id, family: d.attributes.structure_family ?? "", metadata: d.attributes.metadata ?? undefined }));
     } catch (err) {
       if (isTiledError(err, "not-found")) return [];
@@ -180,7 +178,7 @@ export class RunFollower implements AsyncIterable<RunEvent> {
       });
     } else if (family === "array" && this.#options.arrays) {
       this.#followed.add(path);
-      this.#run(path, new ArraySubscription(path, { ...this.#options, start: 1, transport: this.#transport }), async (ev) => {
+      this.#run(path, new ArraySubscription(path, { ...this.#options, start: 1 }), async (ev) => {
         if (ev.kind === "data" || ev.kind === "ref") this.#channel.push({ kind: "array", stream, key, event: ev });
         else this.#channel.push({ ...ev, path });
       });

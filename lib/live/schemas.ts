@@ -7,13 +7,13 @@
  * come from them with `z.infer`, so what is validated is what the code sees.
  *
  * @example
- * import { LiveMessage } from "./lib/live/schemas";
+ * import { LiveMessage } from "./lib/live/schemas.js";
  * const msg = LiveMessage.parse({ type: "table-data", sequence: 3, timestamp: "…", partition: 0, append: true, payload: bytes });
  * if (msg.type === "table-data") console.log(msg.sequence, msg.partition);
  * // container-child-created carries the new child's key, structure family, specs and metadata
  */
 import { z } from "zod";
-import { BuiltinDtype, StructDtype } from "../schemas/structures";
+import { BuiltinDtype, StructDtype } from "../schemas/structures.js";
 
 const Spec = z.looseObject({ name: z.string(), version: z.string().nullable().optional() });
 const Metadata = z.record(z.string(), z.unknown());

@@ -9,7 +9,7 @@
  * status and body, and it has ping/pong for dead-peer detection and a `maxPayload` cap.
  *
  * @example
- * import { wsFactory } from "./lib/live/socket";
+ * import { wsFactory } from "./lib/live/socket.js";
  * const sock = wsFactory("ws://127.0.0.1:8000/api/v1/stream/single/live?envelope_format=msgpack", { headers: {}, maxPayload: 64 << 20 }, {
  *   onMessage: (frame) => console.log(frame.length), onClose: (code, reason) => console.log(code, reason),
  *   onFailure: (err) => console.error(err.message) });
@@ -17,7 +17,7 @@
  */
 import WebSocket from "ws";
 import type { IncomingMessage } from "node:http";
-import { TiledError, formatDetail, redactText } from "../errors";
+import { TiledError, formatDetail, redactText } from "../errors.js";
 
 /** What the subscription needs from a socket: frames in, close codes, a way to close it. */
 export interface SocketHandlers {

@@ -13,21 +13,22 @@
  * stream") ends the iteration; an `AbortSignal` or `break` closes the socket.
  *
  * @example
- * import { subscribe } from "./lib/live/subscription";
+ * import { subscribe } from "./lib/live/subscription.js";
  * const sub = subscribe("live/<uid>/primary/internal", { start: 1, signal: AbortSignal.timeout(60_000) });
  * for await (const ev of sub) if (ev.kind === "update") console.log(ev.message.type, ev.message.sequence);
  * console.log((await sub.schema).type, sub.stats);   // "table-schema", { reconnects, duplicates, … }
  */
-import { TiledError, checkPathSegments } from "../errors";
-import { DEFAULT_BASE_URL, checkApiKey, normalizeBaseUrl } from "../settings";
-import { decodeFrame } from "./envelope";
-import type { Envelope } from "./envelope";
-import { isSchemaMessage } from "./schemas";
-import type { SchemaMessage, UpdateMessage } from "./schemas";
-import { Channel } from "./channel";
-import { SequenceTracker } from "./sequence";
-import { wsFactory } from "./socket";
-import type { LiveSocket, SocketFactory } from "./socket";
+import { Context } from "../context.js";
+import { TiledError } from "../errors.js";
+import { splitPath, streamUrl as nodeStreamUrl } from "../urls.js";
+import { decodeFrame } from "./envelope.js";
+import type { Envelope } from "./envelope.js";
+import { isSchemaMessage } from "./schemas.js";
+import type { SchemaMessage, UpdateMessage } from "./schemas.js";
+import { Channel } from "./channel.js";
+import { SequenceTracker } from "./sequence.js";
+import { wsFactory } from "./socket.js";
+import type { LiveSocket, SocketFactory } from "./socket.js";
 
 export interface ReconnectPolicy {
   /** Consecutive failed connections tolerated before giving up (default 5). */
@@ -39,10 +40,12 @@ export interface ReconnectPolicy {
 }
 
 export interface SubscribeOptions {
-  /** Server root. Default: env TILED_URL, else http://127.0.0.1:8000. */
-  baseUrl?: string;
-  /** Sent as `Authorization: Apikey …`. Default: env TILED_API_KEY; none = anonymous. */
-  apiKey?: string;
+  /**
+   * The server, with its credentials (an API key or login tokens, sent in the handshake's
+   * `Authorization` header): a client's `context`. Default: a context from the environment
+   * (TILED_URL, TILED_API_KEY).
+   */
+  context?: Context;
   /** Default "msgpack" (binary payloads, decoded here); "json" makes the server convert them. */
   envelope?: Envelope;
   /**
@@ -87,13 +90,10 @@ export interface SubscriptionStats {
 export const DEFAULT_RECONNECT: ReconnectPolicy = { attempts: 5, initialDelayMs: 200, maxDelayMs: 5_000 };
 
 /** The websocket URL of a node's stream. Path segments are checked like every other key. */
-export function streamUrl(baseUrl: string, path: string, envelope: Envelope, start?: number): string {
-  const segments = path.split("/").filter((s) => s !== "");
-  checkPathSegments(segments);
-  const base = normalizeBaseUrl(baseUrl).replace(/^http(s?):/i, "ws$1:");
-  const query = new URLSearchParams({ envelope_format: envelope });
-  if (start !== undefined) query.set("start", String(start));
-  return `${base}/api/v1/stream/single/${segments.map(encodeURIComponent).join("/")}?${query}`;
+export function streamUrl(context: Context, path: string, envelope: Envelope, start?: number): string {
+  const params: Record<string, string> = { envelope_format: envelope };
+  if (start !== undefined) params.start = String(start);
+  return nodeStreamUrl(context.apiBase, splitPath(path), params);
 }
 
 /** Close codes after which reconnecting cannot help. */
@@ -111,10 +111,9 @@ export class Subscription implements AsyncIterable<LiveEvent> {
   /** The schema message of the first connection (resolves once connected). */
   readonly schema: Promise<SchemaMessage>;
 
-  readonly #baseUrl: string;
+  /** The server and credentials this subscription uses (for HTTP look-ups alongside it too). */
+  readonly context: Context;
   readonly #envelope: Envelope;
-  readonly #headers: Record<string, string>;
-  readonly #secrets: string[];
   readonly #policy: ReconnectPolicy;
   readonly #gapGraceMs: number;
   readonly #maxPayload: number;
@@ -141,15 +140,12 @@ export class Subscription implements AsyncIterable<LiveEvent> {
 
   constructor(path: string, options: SubscribeOptions = {}) {
     this.path = path.replace(/^\/+|\/+$/g, "");
-    this.#baseUrl = normalizeBaseUrl(options.baseUrl ?? process.env.TILED_URL ?? DEFAULT_BASE_URL);
+    this.context = options.context ?? new Context();
     this.#envelope = options.envelope ?? "msgpack";
     if (this.#envelope !== "msgpack" && this.#envelope !== "json") throw new TiledError("bad-input", `envelope must be "msgpack" or "json", not ${JSON.stringify(this.#envelope)}.`);
     if (options.start !== undefined && (!Number.isSafeInteger(options.start) || options.start < 0)) {
       throw new TiledError("bad-input", `start ${String(options.start)} must be a whole number >= 0 (1 replays from the first update).`);
     }
-    const key = options.apiKey ?? (process.env.TILED_API_KEY || undefined);
-    this.#headers = key === undefined ? {} : { Authorization: `Apikey ${checkApiKey(key)}` };
-    this.#secrets = key === undefined ? [] : [key];
     this.#policy = { ...DEFAULT_RECONNECT, ...options.reconnect };
     this.#gapGraceMs = options.gapGraceMs ?? 250;
     this.#maxPayload = options.maxPayload ?? 256 * 1024 * 1024;
@@ -158,7 +154,7 @@ export class Subscription implements AsyncIterable<LiveEvent> {
     this.#signal = options.signal;
     this.#initialStart = options.start;
     this.#seq = new SequenceTracker(options.start);
-    streamUrl(this.#baseUrl, this.path, this.#envelope); // refuse bad paths now, not at the first next()
+    streamUrl(this.context, this.path, this.#envelope); // refuse bad paths now, not at the first next()
     this.schema = new Promise<SchemaMessage>((resolve, reject) => {
       this.#resolveSchema = resolve;
       this.#rejectSchema = reject;
@@ -203,13 +199,14 @@ export class Subscription implements AsyncIterable<LiveEvent> {
   #connect(): void {
     const generation = ++this.#generation;
     const start = this.#seq.next ?? this.#initialStart;
-    const url = streamUrl(this.#baseUrl, this.path, this.#envelope, start);
+    const url = streamUrl(this.context, this.path, this.#envelope, start);
     this.stats.connections++;
     this.#seq.reconnected();
     const mine = () => generation === this.#generation && !this.#channel.done;
     this.#socket = this.#factory(
       url,
-      { headers: this.#headers, maxPayload: this.#maxPayload, heartbeatMs: this.#heartbeatMs, secrets: this.#secrets },
+      // Asked on every connect: a login may have refreshed the tokens since the last one.
+      { headers: this.context.websocketHeaders(url), maxPayload: this.#maxPayload, heartbeatMs: this.#heartbeatMs, secrets: this.context.transport.secretsFor(url) },
       {
         onMessage: (frame) => {
           if (mine()) this.#onFrame(frame, url);

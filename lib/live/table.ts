@@ -8,16 +8,16 @@
  * overlap an append), so read the whole table only after the run's stop document.
  *
  * @example
- * import { subscribeTable } from "./lib/live/table";
+ * import { subscribeTable } from "./lib/live/table.js";
  * const rows = subscribeTable("live/<uid>/primary/internal", { start: 1 });
  * for await (const ev of rows) if (ev.kind === "rows") console.log(ev.sequence, ev.table.numRows, ev.table.getChild("seq_num")?.get(0));
  * console.log((await rows.arrowSchema).fields.map((f) => f.name));
  */
 import type { Schema, Table } from "apache-arrow";
-import { TiledError } from "../errors";
-import { schemaOf, tableOf } from "./envelope";
-import { SubscriptionView } from "./subscription";
-import type { LiveEvent, SubscribeOptions } from "./subscription";
+import { TiledError } from "../errors.js";
+import { schemaOf, tableOf } from "./envelope.js";
+import { SubscriptionView } from "./subscription.js";
+import type { LiveEvent, SubscribeOptions } from "./subscription.js";
 
 export type TableEvent =
   | { kind: "rows"; sequence: number; table: Table; partition: number | null; timestamp?: string }

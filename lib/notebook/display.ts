@@ -8,9 +8,11 @@
  * part is printed instead, so nothing is silently lost.
  *
  * @example
- * import { displayBundle } from "./lib/notebook/display";
+ * import { displayBundle } from "./lib/notebook/display.js";
  * displayBundle({ "text/html": "<b>hi</b>", "text/plain": "hi" });
  */
+
+import { createRequire } from "node:module";
 
 /** MIME type → payload. JSON MIME types take an object; the others a string. */
 export type MimeBundle = Record<string, unknown> & { "text/plain": string };
@@ -22,15 +24,22 @@ interface DisplayMessage {
 }
 type DisplayWriter = (message: DisplayMessage, update: boolean) => void;
 
+/**
+ * Node's module cache, shared by every require() in the process (the kernel's included); which
+ * file the require is created for does not matter, so this works from ESM and CommonJS alike.
+ */
+const moduleCache = createRequire(`${process.cwd()}/`).cache;
+
+/**
+ * The running tslab kernel's display writer, or null outside a kernel. It is found among the
+ * modules the process has loaded, not by resolving "tslab" from here: the kernel may run a tslab
+ * installed anywhere (a global install, another project's), and only its own instance writes to
+ * the cell.
+ */
 function kernelWriter(): DisplayWriter | null {
-  try {
-    // The kernel process loaded this very module file, so require() returns its live instance.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const jupyter = require("tslab/dist/jupyter") as { lastWriteDisplayData: DisplayWriter | null };
-    return jupyter.lastWriteDisplayData;
-  } catch {
-    return null; // not running under tslab (vitest runs ESM, where require is absent)
-  }
+  const key = Object.keys(moduleCache).find((name) => /[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(name));
+  const jupyter = key === undefined ? undefined : (moduleCache[key]?.exports as { lastWriteDisplayData?: DisplayWriter | null } | undefined);
+  return jupyter?.lastWriteDisplayData ?? null;
 }
 
 /** Display a MIME bundle in the current cell's output (or print its text/plain outside Jupyter). */

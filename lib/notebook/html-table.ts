@@ -6,11 +6,11 @@
  * so the output still reads in a console, a diff or a text export.
  *
  * @example
- * import { showTable } from "./lib/notebook/html-table";
+ * import { showTable } from "./lib/notebook/html-table.js";
  * showTable([{ scan_id: 1960, plan_name: "push_images" }], { caption: "Last run" });
  * showTable(rows, { columns: ["scan_id", "plan_name"], caption: "Runs" });
  */
-import { displayHtml } from "./display";
+import { displayHtml } from "./display.js";
 
 export type Row = Record<string, unknown>;
 export interface TableOptions {

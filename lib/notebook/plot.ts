@@ -11,12 +11,12 @@
  * is 3-4x smaller than JSON numbers and keeps committed notebooks reviewable.
  *
  * @example
- * import { linePlot, heatmap } from "./lib/notebook/plot";
+ * import { linePlot, heatmap } from "./lib/notebook/plot.js";
  * linePlot({ title: "tune_mr", x: { label: "m_stage_r", values: xs },
  *            series: [{ name: "I0_USAXS", values: ys }] });
  * heatmap({ title: "SAXS frame 0", frame: { data, shape: [195, 487] }, log: true });
  */
-import { displayBundle } from "./display";
+import { displayBundle } from "./display.js";
 
 /** A plotly trace or layout: plain JSON, as plotly.js takes it. */
 export type PlotlyJson = Record<string, unknown>;

@@ -13,7 +13,7 @@
  * page.links.next;                       // "http://…/search/bdp2022?page[offset]=100&page[limit]=100" or null
  */
 import { z } from "zod";
-import { StructureFamily } from "./structures";
+import { StructureFamily } from "./structures.js";
 
 export const Spec = z.looseObject({
   name: z.string(),

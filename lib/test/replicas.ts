@@ -4,8 +4,8 @@
  * (TILED_LEGACY_URL, default http://127.0.0.1:8001). `requireServer` fails, not skips, with what
  * to run when a server does not answer.
  */
-import { DEFAULT_LEGACY_URL } from "../snapshots";
-import { DEFAULT_BASE_URL } from "../settings";
+export const DEFAULT_LEGACY_URL = "http://127.0.0.1:8001";
+import { DEFAULT_BASE_URL } from "../config";
 
 export interface Replica {
   name: "SQL" | "legacy";

@@ -1,4 +1,4 @@
-// socketGet (http/socket-get.ts) against real local servers: node:http for well-formed answers,
+// socketHttp (http/socket-get.ts) against real local servers: node:http for well-formed answers,
 // raw `net` servers for split, broken, slow or endless ones. Nothing here needs a tiled server.
 import { getEventListeners } from "node:events";
 import * as net from "node:net";
@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import * as zlib from "node:zlib";
 import fetch from "node-fetch";
 import { afterEach, describe, expect, it } from "vitest";
-import { socketGet } from "../http/socket-get";
+import { socketHttp as socketGet } from "../http/socket-get";
 import { BodyCutShort } from "../http/types";
 import type { BodySink, HttpResponse } from "../http/types";
 import { caught } from "./caught";
@@ -100,7 +100,7 @@ function pattern(size: number, seed = 7): Uint8Array {
 }
 
 function request(url: string, headers: Record<string, string> = {}, signal: AbortSignal = new AbortController().signal) {
-  return { url, headers, signal };
+  return { method: "GET" as const, url, headers, signal };
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

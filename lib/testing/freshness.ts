@@ -7,17 +7,17 @@
  * VOLATILE_FIELDS); binary bodies by SHA-256.
  *
  * @example
- * const report = await checkSnapshots({ baseUrl: "http://127.0.0.1:8000" });
+ * const report = await checkSnapshots({ baseUrl: "http://127.0.0.1:8000", dir: "data-snapshots/sql", projectRoot });
  * console.log(`${report.checked} checked, ${report.stale.length} stale`);
  * for (const s of report.stale) console.log(s.file, s.reason);
  * if (report.stale.length) process.exitCode = 1;
  */
 import { createHash } from "node:crypto";
 
-import { Transport } from "./transport";
-import type { TransportOptions } from "./settings";
-import { BASE_URL_PLACEHOLDER, PROJECT_ROOT_PLACEHOLDER, defaultSnapshotDir, listSnapshots, projectRoot } from "./snapshots";
-import type { SnapshotEntry } from "./snapshots";
+import type { ClientOptions } from "../config.js";
+import { Context } from "../context.js";
+import { BASE_URL_PLACEHOLDER, PROJECT_ROOT_PLACEHOLDER, listSnapshots } from "./snapshots.js";
+import type { SnapshotEntry } from "./snapshots.js";
 
 /**
  * Object keys whose values differ between two recordings of the same data. Found by recording the
@@ -90,19 +90,24 @@ export function firstDifference(a: unknown, b: unknown, path = "$"): string | nu
   return `${path}: recorded ${JSON.stringify(a)?.slice(0, 80)}, now ${JSON.stringify(b)?.slice(0, 80)}`;
 }
 
-export interface CheckSnapshotsOptions extends Omit<TransportOptions, "snapshots"> {
-  dir?: string;
+export interface CheckSnapshotsOptions extends Omit<ClientOptions, "http"> {
+  /** The server's folder of recordings, e.g. data-snapshots/sql. */
+  dir: string;
+  /** The path recordings replaced by a placeholder. */
+  projectRoot?: string;
 }
 
 /** Re-request every recorded entry from a live server and list the ones that no longer match. */
-export async function checkSnapshots(options: CheckSnapshotsOptions = {}): Promise<FreshnessReport> {
-  const dir = options.dir ?? defaultSnapshotDir(options.baseUrl);
-  const transport = new Transport({ ...options, snapshots: "live" });
-  const root = projectRoot();
+export async function checkSnapshots(options: CheckSnapshotsOptions): Promise<FreshnessReport> {
+  const { dir, projectRoot: root, ...clientOptions } = options;
+  const context = new Context(clientOptions);
+  const transport = context.transport;
   const stale: StaleSnapshot[] = [];
-  const entries = listSnapshots(dir);
+  // Writes, and reads recorded after a write, describe a state the live server may no longer be in:
+  // they are checked by replaying the notebook that made them, not here.
+  const entries = listSnapshots(dir).filter((entry) => entry.request.method === "GET" && !entry.request.writes);
   for (const entry of entries) {
-    const url = new URL(`${transport.baseUrl}${entry.request.path.split("/").map(encodeURIComponent).join("/")}`);
+    const url = new URL(`${context.baseUrl}${entry.request.path.split("/").map(encodeURIComponent).join("/")}`);
     for (const [name, value] of entry.request.query) url.searchParams.append(name, value);
     const report = (reason: string) => stale.push({ file: entry.file, request: entry.request, reason });
     let response;
@@ -125,7 +130,8 @@ export async function checkSnapshots(options: CheckSnapshotsOptions = {}): Promi
       continue;
     }
     let text = new TextDecoder().decode(response.body);
-    text = text.split(transport.baseUrl).join(BASE_URL_PLACEHOLDER).split(root).join(PROJECT_ROOT_PLACEHOLDER);
+    text = text.split(context.baseUrl).join(BASE_URL_PLACEHOLDER);
+    if (root) text = text.split(root).join(PROJECT_ROOT_PLACEHOLDER);
     let now: unknown;
     try {
       now = JSON.parse(text);

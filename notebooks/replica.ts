@@ -1,0 +1,50 @@
+/**
+ * replica.ts — where this project's replica servers listen, for the notebooks.
+ *
+ * Not part of the library: the notebooks' own helper. It knows what a notebook in this repository
+ * needs and a user's own notebook does not: the replicas' addresses (set by the project's commands
+ * through TILED_URL and TILED_LEGACY_URL), and, when the tests run a notebook with
+ * TILED_SNAPSHOTS=replay (or record), the recorded answers in ../data-snapshots, plugged into the
+ * client as its `http` option. With TILED_SNAPSHOTS unset, `options` is empty: the notebook talks
+ * to the live server like any user's would.
+ *
+ *   const client = await fromUri(sql.url, sql.options);
+ *
+ * The replicas are started by `bin/replica start` (SQL catalog, port 8000) and
+ * `bin/replica start --layout mongo` (databroker's MongoAdapter, port 8001), from the project root.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import type { ContextOptions } from "tiled-client";
+import { snapshotHttp } from "tiled-client/testing";
+
+/** The repository's root: the nearest folder above the kernel's working directory that holds bin/replica. */
+function projectRoot(): string {
+  for (let dir = path.resolve(process.cwd()); ; dir = path.dirname(dir)) {
+    if (fs.existsSync(path.join(dir, "bin", "replica"))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(process.cwd(), "..");
+  }
+}
+
+export const PROJECT_ROOT = projectRoot();
+
+export interface Replica {
+  /** The server's root URL. */
+  url: string;
+  /** What to pass to fromUri / requestsTiled / live subscriptions: empty, unless the tests replay or record. */
+  options: ContextOptions;
+}
+
+function replica(url: string, recordings: string): Replica {
+  const mode = (process.env.TILED_SNAPSHOTS ?? "").trim().toLowerCase();
+  if (mode === "" || mode === "live") return { url, options: {} };
+  if (mode !== "record" && mode !== "replay") throw new Error(`TILED_SNAPSHOTS=${mode}: expected record, replay, or unset.`);
+  const dir = path.join(process.env.TILED_SNAPSHOT_DIR ?? path.join(PROJECT_ROOT, "data-snapshots"), recordings);
+  return { url, options: { http: snapshotHttp({ mode, dir, baseUrl: url, projectRoot: PROJECT_ROOT }) } };
+}
+
+/** The SQL replica: tiled's SQL catalog, as today's Bluesky writes runs (TiledWriter). */
+export const sql = replica(process.env.TILED_URL ?? "http://127.0.0.1:8000", "sql");
+
+/** The legacy replica: databroker's MongoAdapter, the layout of the 2022 server. */
+export const legacy = replica(process.env.TILED_LEGACY_URL ?? "http://127.0.0.1:8001", "legacy");
