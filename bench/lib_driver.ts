@@ -23,8 +23,8 @@
  * would do if it asked for uncompressed bodies itself. The library's code is not touched.
  */
 import http from "node:http";
-import { fromUri, isTiledError, Key } from "../lib";
-import type { FromUriOptions } from "../lib";
+import { fromUri, isTiledError, Key } from "tiled-client";
+import type { FromUriOptions } from "tiled-client";
 import { emit, parseArgs, requireArg, runMain, startTimer } from "./common";
 
 /** Make every node:http request ask for an uncompressed body (see the header comment). */

@@ -11,23 +11,24 @@
  * node var/bench/build/bench/live_driver.js --url http://127.0.0.1:8123 --ready var/bench/run/ts.ready --out var/bench/run/ts-recv.jsonl
  */
 import { writeFileSync, appendFileSync } from "node:fs";
-import { followRun, nextRun, subscribeCatalog, subscribeTable } from "../lib/live/index";
+import { Context } from "tiled-client";
+import { followRun, nextRun, subscribeCatalog, subscribeTable } from "tiled-client/live";
 import { emit, parseArgs, requireArg, runMain, startTimer } from "./common";
 
 const now = () => (performance.timeOrigin + performance.now()) / 1000;
 
 runMain(async () => {
   const args = parseArgs(process.argv.slice(2));
-  const baseUrl = requireArg(args, "url");
+  const context = new Context({ baseUrl: requireArg(args, "url") });
   const out = requireArg(args, "out");
-  const catalog = subscribeCatalog(args.catalog ?? "live", { baseUrl });
+  const catalog = subscribeCatalog(args.catalog ?? "live", { context });
   await catalog.connected;
   writeFileSync(requireArg(args, "ready"), "ready\n");
   const run = await nextRun(catalog);
   const lines: string[] = [];
   let rows = 0;
   const timer = startTimer();
-  for await (const ev of followRun(`${args.catalog ?? "live"}/${run.key}`, { baseUrl })) {
+  for await (const ev of followRun(`${args.catalog ?? "live"}/${run.key}`, { context })) {
     if (ev.kind !== "rows") continue;
     const t = now();
     const seq = ev.table.getChild("seq_num")!.toArray() as BigInt64Array;
@@ -40,7 +41,7 @@ runMain(async () => {
   const replayTimer = startTimer();
   let replayRows = 0;
   let gaps = 0;
-  for await (const ev of subscribeTable(`${args.catalog ?? "live"}/${run.key}/primary/internal`, { baseUrl, start: 1 })) {
+  for await (const ev of subscribeTable(`${args.catalog ?? "live"}/${run.key}/primary/internal`, { context, start: 1 })) {
     if (ev.kind === "rows") replayRows += ev.table.numRows;
     else if (ev.kind === "gap") gaps += ev.to - ev.from + 1;
   }

@@ -228,9 +228,10 @@ export function resolveConfig(options: ClientOptions = {}): Config {
   }
   const deadline = options.deadlineMs ?? (envDeadline === undefined || envDeadline === 0 ? undefined : envDeadline * 1000);
   if (options.http !== undefined && typeof options.http !== "function") throw new TiledError("bad-input", "The http option must be a function that sends one request.");
-  return {
+  const apiKey = key === undefined ? undefined : checkApiKey(key);
+  const config: Config = {
     baseUrl,
-    apiKey: key === undefined ? undefined : checkApiKey(key),
+    apiKey: undefined,
     headers: checkHeaders(options.headers ?? {}),
     timeoutMs: checkTimeoutMs(options.timeoutMs ?? (envTimeout === undefined ? 30_000 : envTimeout * 1000)),
     deadlineMs: deadline === undefined ? undefined : checkTimeoutMs(deadline, "deadlineMs"),
@@ -243,4 +244,8 @@ export function resolveConfig(options: ClientOptions = {}): Config {
     cacheDir: options.cacheDir ?? (process.env.TILED_CACHE_DIR || undefined),
     http: options.http,
   };
+  // The key is readable but never shown: a hidden getter keeps it out of util.inspect (a notebook
+  // printing a context or its transport) and JSON.stringify.
+  Object.defineProperty(config, "apiKey", { get: () => apiKey, enumerable: false });
+  return config;
 }

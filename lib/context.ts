@@ -17,7 +17,6 @@
  * context.apiUrl("search", ["bdp2022"]);         // "http://127.0.0.1:8000/api/v1/search/bdp2022"
  * await context.checkQueries([Eq("start.scan_id", 1)]);   // throws "unsupported-query" if unknown
  */
-import { ANONYMOUS, apiKeyCredentials } from "./auth/credentials.js";
 import type { Credentials } from "./auth/credentials.js";
 import { resolveConfig } from "./config.js";
 import type { ClientOptions, Config } from "./config.js";
@@ -26,9 +25,26 @@ import type { RequestOptions } from "./http/types.js";
 import { assertQueriesSupported } from "./queries.js";
 import type { Query } from "./queries.js";
 import { About } from "./schemas/about.js";
-import { API_PREFIX, apiUrl } from "./urls.js";
+import { API_PREFIX, apiUrl, originOf } from "./urls.js";
 import type { StructureClients } from "./client/kinds.js";
 import { DEFAULT_STRUCTURE_CLIENTS } from "./client/structure-clients.js";
+
+/** No credentials: anonymous access. */
+export const ANONYMOUS: Credentials = {
+  kind: "anonymous",
+  headersFor: () => ({}),
+  secrets: () => [],
+};
+
+/** An API key (`Authorization: Apikey <key>`), sent only to `serverUrl`'s origin. */
+export function apiKeyCredentials(serverUrl: string, key: string): Credentials {
+  const origin = originOf(serverUrl);
+  return {
+    kind: "apikey",
+    headersFor: (url): Record<string, string> => (originOf(url) === origin ? { Authorization: `Apikey ${key}` } : {}),
+    secrets: () => [key],
+  };
+}
 
 export interface ContextOptions extends ClientOptions {
   /** Which client class serves which node (client/kinds.ts). Default: DEFAULT_STRUCTURE_CLIENTS. */

@@ -61,6 +61,10 @@ export interface TiledErrorInit {
   secrets?: readonly string[];
 }
 
+import { apiKeyInUrl } from "./urls.js";
+
+export { apiKeyInUrl };
+
 export const REDACTED = "REDACTED";
 
 /** Replace every secret, and any `api_key=…` query value, in a text. */
@@ -70,14 +74,6 @@ export function redactText(text: string, secrets: readonly string[] = []): strin
   return out.replace(/([?&]api_key=)[^&#\s"'<>]*/gi, `$1${REDACTED}`);
 }
 
-/** The `api_key` query value of a URL, when it has one (a secret to keep out of errors and snapshots). */
-export function apiKeyInUrl(url: string): string | undefined {
-  try {
-    return new URL(url).searchParams.get("api_key") || undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * A copy of an error's cause with secrets removed from its message and stack, and from its own

@@ -148,6 +148,15 @@ export function tiledUri(server: string, catalog: string, parts: TiledUriParts =
   return `${scheme}://${server}:${port}${api}/${catalog}${suffix}`;
 }
 
+/** The `api_key` query value of a URL, when it has one (a secret to keep out of errors and recordings). */
+export function apiKeyInUrl(url: string): string | undefined {
+  try {
+    return new URL(url).searchParams.get("api_key") || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The origin of a URL, or undefined for text that is not one. */
 export function originOf(url: string): string | undefined {
   try {

@@ -43,6 +43,11 @@ if [ ! -d node_modules ] || [ "$(cat "$lockstamp" 2>/dev/null)" != "$want" ]; th
   echo "$want" > "$lockstamp"
 fi
 
+# --- the library: lib/ built into the tiled-client package (lib/dist: ESM JavaScript and .d.ts) ----
+# The notebooks import it by name; rebuilt every time (a few seconds) so they never run stale code.
+log "building the tiled-client package (lib/ -> lib/dist)"
+npm run --silent build
+
 # --- tslab kernel, registered under .jupyter/ only ---------------------------------------------
 if ! grep -qs "$ROOT/node_modules/.bin/tslab" .jupyter/share/jupyter/kernels/tslab/kernel.json; then
   log "registering the tslab kernel in .jupyter/"

@@ -10,8 +10,6 @@
  * credentials.headersFor("http://127.0.0.1:8000/api/v1/");   // { Authorization: "Apikey …" }
  * credentials.headersFor("http://elsewhere/");                // {}
  */
-import { originOf } from "../urls.js";
-
 export interface Credentials {
   /** "anonymous", "apikey" or "tokens". */
   readonly kind: "anonymous" | "apikey" | "tokens";
@@ -26,19 +24,6 @@ export interface Credentials {
   recover?(sent: string | undefined): Promise<boolean>;
 }
 
-/** No credentials: anonymous access. */
-export const ANONYMOUS: Credentials = {
-  kind: "anonymous",
-  headersFor: () => ({}),
-  secrets: () => [],
-};
-
-/** An API key (`Authorization: Apikey <key>`), sent only to `serverUrl`'s origin. */
-export function apiKeyCredentials(serverUrl: string, key: string): Credentials {
-  const origin = originOf(serverUrl);
-  return {
-    kind: "apikey",
-    headersFor: (url): Record<string, string> => (originOf(url) === origin ? { Authorization: `Apikey ${key}` } : {}),
-    secrets: () => [key],
-  };
-}
+// The two that need no login live with their owner, the context (so an anonymous read or one with an
+// API key crosses no module of auth/); they are re-exported here with the interface.
+export { ANONYMOUS, apiKeyCredentials } from "../context.js";

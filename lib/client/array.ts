@@ -163,8 +163,11 @@ export class ArrayClient extends BaseClient {
     // One buffer for the result; every piece is received straight into its own stretch of it.
     const out = new Uint8Array(new ArrayBuffer(total));
     const pieces = planPieces(axes, itemsize, limit);
-    await mapLimit(pieces, options.concurrency ?? DEFAULT_PIECE_CONCURRENCY, (piece, signal) =>
-      this.#fetch(piece.axes, out.subarray(piece.offset, piece.offset + piece.bytes), { ...options, signal }), options.signal);
+    if (pieces.length === 1) await this.#fetch(pieces[0].axes, out, options);
+    else {
+      await mapLimit(pieces, options.concurrency ?? DEFAULT_PIECE_CONCURRENCY, (piece, signal) =>
+        this.#fetch(piece.axes, out.subarray(piece.offset, piece.offset + piece.bytes), { ...options, signal }), options.signal);
+    }
     return { bytes: out, shape };
   }
 

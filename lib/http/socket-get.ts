@@ -46,7 +46,7 @@
 import * as net from "node:net";
 import * as zlib from "node:zlib";
 import { TiledError } from "../errors.js";
-import { BodyCutShort, unaskedEncoding } from "./types.js";
+import { BodyCutShort } from "./types.js";
 import type { BodySink, HttpFunction, HttpRequest, HttpResponse } from "./types.js";
 
 /**
@@ -461,9 +461,8 @@ class Exchange {
       .map((c) => c.trim().toLowerCase())
       .filter((c) => c !== "" && c !== "identity");
     const coding = codings[0];
-    const unasked = unaskedEncoding(this.request.headers, head.headers.get("content-encoding") ?? null);
-    if (unasked !== undefined) {
-      throw this.invalid(`The server compressed its answer (${unasked}) although the request asked for it uncompressed; refused rather than decoded without a limit.`);
+    if (coding !== undefined && this.request.headers["Accept-Encoding"] === "identity") {
+      throw this.invalid(`The server compressed its answer (${coding}) although the request asked for it uncompressed; refused rather than decoded.`);
     }
     if (codings.length > 1 || (coding !== undefined && !DECODABLE.has(coding))) {
       throw this.invalid(`The server's answer is encoded as ${JSON.stringify(head.headers.get("content-encoding"))}, which socketHttp does not decode (it decodes gzip, deflate and br).`);

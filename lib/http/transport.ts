@@ -26,8 +26,8 @@ import type { z } from "zod";
 import type { Credentials } from "../auth/credentials.js";
 import type { Config } from "../config.js";
 import { checkTimeoutMs } from "../config.js";
-import { TiledError, apiKeyInUrl, redactText } from "../errors.js";
-import { originOf } from "../urls.js";
+import { TiledError, redactText } from "../errors.js";
+import { apiKeyInUrl, originOf } from "../urls.js";
 import { parseJson } from "../parse.js";
 import { errorFromResponse, failedRequest } from "../response-errors.js";
 import { fetchHttp } from "./node-fetch.js";
@@ -40,6 +40,21 @@ export const MAX_REDIRECTS = 5;
 /** Statuses worth another attempt: 429 and the "temporarily unavailable" family (not 500, see above). */
 const RETRIED_STATUSES = new Set([429, 502, 503, 504]);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/**
+ * The Content-Encoding of an answer that the request did not allow: a server that compresses a
+ * body after `Accept-Encoding: identity` is refused rather than decoded (a 1.7 KB body can
+ * decode to 1 GiB). Neither reader decodes such a body (node-fetch is told not to); this names it.
+ */
+function unaskedEncoding(requestHeaders: Record<string, string>, contentEncoding: string | null): string | undefined {
+  const coding = (contentEncoding ?? "").trim().toLowerCase();
+  if (coding === "" || coding === "identity") return undefined;
+  const asked = requestHeaders["Accept-Encoding"];
+  // No Accept-Encoding header: node-fetch sends its own (gzip, deflate, br), which it decodes.
+  if (asked === undefined) return undefined;
+  const allowed = asked.toLowerCase().split(",").map((c) => c.split(";")[0].trim());
+  return allowed.includes(coding) || allowed.includes("*") ? undefined : coding;
+}
 
 export interface BytesRequestOptions extends RequestOptions {
   accept: string;
@@ -242,6 +257,14 @@ export class Transport {
           response = await this.#httpFor(method, url, request.accept)({ method, url, headers, body: request.body, signal, onProgress }, sinkFor);
         } catch (cause) {
           throw fail(cause, url);
+        }
+        const unasked = unaskedEncoding(headers, response.headers.get("content-encoding"));
+        if (unasked !== undefined) {
+          throw new TiledError("invalid-response", `The server compressed its answer (${unasked}) although the request asked for it uncompressed; refused rather than decoded.`, {
+            url,
+            status: response.status,
+            secrets,
+          });
         }
         const location = response.headers.get("location");
         if (!REDIRECT_STATUSES.has(response.status) || location === null) {

@@ -85,21 +85,6 @@ export class BodyCutShort extends Error {
   }
 }
 
-/**
- * The Content-Encoding of an answer that the request did not allow: a server that compresses a
- * body after `Accept-Encoding: identity` is refused rather than decoded (a 1.7 KB body can
- * decode to 1 GiB). Undefined when the encoding is acceptable.
- */
-export function unaskedEncoding(requestHeaders: Record<string, string>, contentEncoding: string | null): string | undefined {
-  const coding = (contentEncoding ?? "").trim().toLowerCase();
-  if (coding === "" || coding === "identity") return undefined;
-  const asked = Object.entries(requestHeaders).find(([name]) => name.toLowerCase() === "accept-encoding")?.[1];
-  // No Accept-Encoding header: node-fetch sends its own (gzip, deflate, br), which it decodes.
-  if (asked === undefined) return undefined;
-  const allowed = asked.toLowerCase().split(",").map((c) => c.split(";")[0].trim());
-  return allowed.includes(coding) || allowed.includes("*") ? undefined : coding;
-}
-
 /** Per-request options every read and write accepts. */
 export interface RequestOptions {
   /** Cancel the request. */
