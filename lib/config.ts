@@ -10,7 +10,8 @@
  * progress, default 30), TILED_DEADLINE (seconds for a whole request, default none),
  * TILED_RETRY_ATTEMPTS (default 3), TILED_RETRY_TIMEOUT (seconds for all attempts, default 10),
  * TILED_MAX_JSON_BYTES (default 128 MiB), TILED_MAX_TABLE_BYTES (default 2 GiB), TILED_CACHE_DIR
- * (where login tokens are kept, shared with Python's client).
+ * (where login tokens are kept, shared with Python's client), TILED_USERNAME and TILED_PASSWORD
+ * (read by a login only, never stored).
  *
  * @example
  * const config = resolveConfig({ baseUrl: "http://127.0.0.1:8000/", timeoutMs: 5000 });
@@ -203,16 +204,31 @@ export function retryPolicy(overrides: Partial<RetryPolicy> = {}): RetryPolicy {
 export function configuredBaseUrl(baseUrl?: string): string {
   const url = normalizeBaseUrl(baseUrl ?? process.env.TILED_URL ?? DEFAULT_BASE_URL);
   let protocol = "";
+  let userinfo = false;
   try {
-    protocol = new URL(url).protocol;
+    const parsed = new URL(url);
+    protocol = parsed.protocol;
+    userinfo = parsed.username !== "" || parsed.password !== "";
   } catch {
     /* reported below */
+  }
+  // As splitUri (urls.ts): tiled does not read a user and password in the URL; refused, not sent or dropped.
+  if (userinfo) {
+    throw new TiledError("bad-input", "The server URL carries a user name or password, which tiled does not read. Remove it; then log in, or give an API key (apiKey, or TILED_API_KEY).");
   }
   // "localhost:8000" parses as a URL of scheme "localhost:": refuse it here, not at the first request.
   if (protocol !== "http:" && protocol !== "https:") {
     throw new TiledError("bad-input", `The server URL ${JSON.stringify(redactText(url))} is not an http(s) URL; expected e.g. "http://127.0.0.1:8000".`);
   }
   return url;
+}
+
+/**
+ * A user name and password for a login, from TILED_USERNAME and TILED_PASSWORD. Read when a login
+ * asks, never kept in a context's configuration (so no printout of a context can show them).
+ */
+export function credentialsFromEnvironment(): { username?: string; password?: string } {
+  return { username: process.env.TILED_USERNAME || undefined, password: process.env.TILED_PASSWORD || undefined };
 }
 
 /** Options, then environment, then defaults; every value checked. */

@@ -17,14 +17,23 @@
  * context.apiUrl("search", ["bdp2022"]);         // "http://127.0.0.1:8000/api/v1/search/bdp2022"
  * await context.checkQueries([Eq("start.scan_id", 1)]);   // throws "unsupported-query" if unknown
  */
+import * as account from "./auth/account.js";
+import type { CreateApiKeyOptions } from "./auth/account.js";
 import type { Credentials } from "./auth/credentials.js";
+import { chooseProvider, deviceCodeLogin, oidcScopes, passwordLogin } from "./auth/login.js";
+import type { LoginOptions } from "./auth/login.js";
+import { TokenCache, tokenDirectory, userCacheDir } from "./auth/token-cache.js";
+import { TokenCredentials } from "./auth/tokens.js";
+import type { AnonymousPost } from "./auth/tokens.js";
 import { resolveConfig } from "./config.js";
 import type { ClientOptions, Config } from "./config.js";
 import { Transport } from "./http/transport.js";
 import type { RequestOptions } from "./http/types.js";
+import { TiledError, badInput } from "./errors.js";
 import { assertQueriesSupported } from "./queries.js";
 import type { Query } from "./queries.js";
 import { About } from "./schemas/about.js";
+import type { ApiKeyInfo, AuthProvider, Authentication, NewApiKey, Principal } from "./schemas/auth.js";
 import { API_PREFIX, apiUrl, originOf } from "./urls.js";
 import type { StructureClients } from "./client/kinds.js";
 import { DEFAULT_STRUCTURE_CLIENTS } from "./client/structure-clients.js";
@@ -107,6 +116,142 @@ export class Context {
   /** Use an "about" already fetched (fromUri's probe) instead of asking again. */
   rememberAbout(about: About): void {
     this.#about = Promise.resolve(about);
+  }
+
+  // --- logging in (tiled's Python Context: login, logout, whoami, API keys) ---------------------------
+
+  /** True when requests carry credentials (an API key or login tokens). */
+  get authenticated(): boolean {
+    return this.credentials.kind !== "anonymous";
+  }
+
+  /** The folder this server's login tokens are kept in, shared with tiled's Python client. */
+  get tokenDirectory(): string {
+    return tokenDirectory(`${this.apiBase}/`, this.config.cacheDir ?? userCacheDir());
+  }
+
+  /** A POST that carries no credentials (token endpoints: the body is the proof). */
+  readonly #post: AnonymousPost = (url, body, contentType, secrets) =>
+    this.transport.send({ method: "POST", url, accept: "application/json", body, contentType, anonymous: true, secrets });
+
+  async #authentication(): Promise<Authentication> {
+    return (await this.about()).authentication;
+  }
+
+  /** Credentials for tokens of this server: refreshed where the server says, kept in the shared cache or in memory. */
+  #tokenCredentials(authentication: Authentication, provider: AuthProvider | undefined, rememberMe: boolean): TokenCredentials {
+    const links = account.accountLinks(authentication.links, this.baseUrl);
+    const clientId = provider?.links.client_id;
+    return new TokenCredentials({
+      serverUrl: this.baseUrl,
+      cache: rememberMe ? new TokenCache(this.tokenDirectory) : undefined,
+      refresh: clientId && provider ? { kind: "oidc", url: links.refresh_session, clientId, scopes: oidcScopes(provider) } : { kind: "tiled", url: links.refresh_session },
+      post: this.#post,
+      loginHint: `context.login(), or \`tiled login ${this.baseUrl}\` in a terminal`,
+    });
+  }
+
+  /**
+   * Log in with one of the server's providers: a password (from `password`, TILED_PASSWORD, or a
+   * prompt at a terminal) or a device code (a link and a code are shown). The tokens are kept in
+   * the cache tiled's Python client shares, unless `rememberMe: false`. Returns who you are now.
+   */
+  async login(options: LoginOptions = {}): Promise<Principal> {
+    if (this.config.apiKey !== undefined) {
+      throw badInput("This context sends an API key, so a login would not be used: make the client without apiKey (and with TILED_API_KEY unset) to log in.");
+    }
+    const authentication = await this.#authentication();
+    const provider = chooseProvider(authentication.providers, options.provider, this.baseUrl);
+    const result = provider.mode === "external" ? await deviceCodeLogin(provider, this.baseUrl, this.#post, options) : await passwordLogin(provider, this.baseUrl, this.#post, options);
+    const credentials = this.#tokenCredentials(authentication, provider, options.rememberMe ?? true);
+    const { access_token, refresh_token, id_token } = result.tokens;
+    credentials.set({ access_token, refresh_token, id_token }, result.receivedAtS);
+    this.setCredentials(credentials);
+    return this.whoami();
+  }
+
+  /** Python's name for login. */
+  authenticate(options: LoginOptions = {}): Promise<Principal> {
+    return this.login(options);
+  }
+
+  /**
+   * Use the tokens a previous login left in the cache (by this library, or `tiled login` in a
+   * terminal), if the server still accepts them (checked with whoami, refreshing if needed).
+   */
+  async useCachedTokens(options: RequestOptions = {}): Promise<boolean> {
+    if (this.config.apiKey !== undefined) return false;
+    const authentication = await this.#authentication();
+    if (authentication.providers.length === 0 || !authentication.links) return false;
+    const provider = authentication.providers.length === 1 ? authentication.providers[0] : undefined;
+    const credentials = this.#tokenCredentials(authentication, provider, true);
+    if (!credentials.loadFromCache()) return false;
+    const before = this.credentials;
+    this.setCredentials(credentials);
+    try {
+      await this.whoami(options);
+      return true;
+    } catch (err) {
+      if (err instanceof TiledError && err.code === "unauthorized") {
+        this.setCredentials(before);
+        return false;
+      }
+      throw err;
+    }
+  }
+
+  /** Why cached tokens could not be used (a file readable by others, not a token), for messages. */
+  tokenCacheProblems(): string[] {
+    return new TokenCache(this.tokenDirectory).read().problems;
+  }
+
+  /**
+   * Log out: revoke the session on the server (tiled's, or the identity provider's), clear the
+   * cache, and go back to anonymous requests. Nothing to do when not logged in.
+   */
+  async logout(options: RequestOptions = {}): Promise<void> {
+    const credentials = this.credentials;
+    if (!(credentials instanceof TokenCredentials)) return;
+    const authentication = await this.#authentication();
+    const links = account.accountLinks(authentication.links, this.baseUrl);
+    const { refresh_token, id_token } = credentials.tokens;
+    const clientId = authentication.providers.length === 1 ? authentication.providers[0].links.client_id : undefined;
+    try {
+      if (clientId) {
+        const url = new URL(links.logout);
+        if (id_token) url.searchParams.set("id_token_hint", id_token);
+        url.searchParams.set("client_id", clientId);
+        await this.transport.send({ url: url.toString(), accept: "*/*", anonymous: true, secrets: credentials.secrets() }, options);
+      } else if (refresh_token) {
+        const body = new TextEncoder().encode(JSON.stringify({ refresh_token }));
+        await this.transport.send({ method: "POST", url: `${this.apiBase}/auth/session/revoke`, accept: "application/json", body, contentType: "application/json", anonymous: true, secrets: credentials.secrets() }, options);
+      }
+    } finally {
+      // Whether or not the server could be told, the tokens are gone from here.
+      credentials.clear();
+      this.setCredentials(ANONYMOUS);
+    }
+  }
+
+  /** Who the credentials belong to (Python's `whoami`). */
+  async whoami(options: RequestOptions = {}): Promise<Principal> {
+    return account.whoami(this.transport, account.accountLinks((await this.#authentication()).links, this.baseUrl), options);
+  }
+
+  /** A new API key for you (its secret is in the answer, once). */
+  async createApiKey(options: CreateApiKeyOptions = {}): Promise<NewApiKey> {
+    return account.createApiKey(this.transport, account.accountLinks((await this.#authentication()).links, this.baseUrl), options);
+  }
+
+  /** The API key this context uses, as the server knows it. */
+  async whichApiKey(options: RequestOptions = {}): Promise<ApiKeyInfo> {
+    if (this.credentials.kind !== "apikey") throw badInput("This context uses no API key (give apiKey, or set TILED_API_KEY).");
+    return account.whichApiKey(this.transport, account.accountLinks((await this.#authentication()).links, this.baseUrl), options);
+  }
+
+  /** Revoke one of your API keys, by its first eight characters. */
+  async revokeApiKey(firstEight: string, options: RequestOptions = {}): Promise<void> {
+    return account.revokeApiKey(this.transport, account.accountLinks((await this.#authentication()).links, this.baseUrl), firstEight, options);
   }
 
   /** Throw "unsupported-query" unless the server registered every query's name. */

@@ -36,6 +36,15 @@ export type { TableReadOptions } from "./client/table.js";
 export { DEFAULT_STRUCTURE_CLIENTS } from "./client/structure-clients.js";
 export type { ClientKind, ClientKinds, StructureClients } from "./client/kinds.js";
 
+// Logging in (tiled's Python Context.login, logout, whoami, API keys) and the shared token cache.
+export type { LoginOptions, DevicePrompt } from "./auth/login.js";
+export { showDeviceCode } from "./auth/login.js";
+export type { CreateApiKeyOptions } from "./auth/account.js";
+export type { Credentials } from "./auth/credentials.js";
+export { TokenCache, tokenDirectory, userCacheDir } from "./auth/token-cache.js";
+export type { Tokens } from "./auth/token-cache.js";
+export { Principal, NewApiKey, ApiKeyInfo, Authentication, AuthProvider } from "./schemas/auth.js";
+
 // Queries (tiled.queries), the Bluesky ones, and the loose-match rules.
 export { Key, Eq, NotEq, Comparison, Contains, In, NotIn, Like, FullText, KeyPresent, SpecsQuery, SpecQuery, StructureFamilyQuery, Regex, KeysFilter, KeyLookup } from "./queries.js";
 export type { Query, ScalarValue } from "./queries.js";

@@ -22,6 +22,8 @@ export interface Credentials {
    * found or obtained); false to report the 401. `sent` is the Authorization header it carried.
    */
   recover?(sent: string | undefined): Promise<boolean>;
+  /** Before a request is sent: a chance to refresh credentials that are about to expire. */
+  prepare?(): Promise<void>;
 }
 
 // The two that need no login live with their owner, the context (so an anonymous read or one with an

@@ -10,6 +10,10 @@
  * answers. The first requests fetch the server's "about" and the node, so a wrong URI fails here,
  * with a TiledError that says what to do.
  *
+ * A server with login providers is tried with the tokens a previous login cached (this library's,
+ * or `tiled login` in a terminal); one that requires a login and has none is logged in to when
+ * `login` is given, and is an "unauthorized" error naming its providers otherwise.
+ *
  * @example
  * const client = await fromUri("http://127.0.0.1:8000");
  * const catalog = await client.get("bdp2022", { kind: "catalog" });
@@ -18,7 +22,9 @@
  */
 import { TiledError, badInput, isTiledError } from "../errors.js";
 import type { RequestOptions } from "../http/types.js";
+import type { LoginOptions } from "../auth/login.js";
 import { About } from "../schemas/about.js";
+import type { Authentication } from "../schemas/auth.js";
 import { MetadataResponse } from "../schemas/node.js";
 import { Context } from "../context.js";
 import type { ContextOptions } from "../context.js";
@@ -26,7 +32,43 @@ import { splitUri } from "../urls.js";
 import { Container } from "./container.js";
 import { clientForItem, withArticle } from "./kinds.js";
 
-export interface FromUriOptions extends ContextOptions, RequestOptions {}
+export interface FromUriOptions extends ContextOptions, RequestOptions {
+  /**
+   * Log in when the server requires it and no cached tokens serve (true: with the defaults). A
+   * password comes from `login.password`, TILED_PASSWORD, or a prompt at a terminal; a device code
+   * shows a link and a code. Without it, a server that requires a login is an "unauthorized" error
+   * that names its providers and says how to log in.
+   */
+  login?: LoginOptions | true;
+  /** Use (and keep) tokens in the cache tiled's Python client shares (default true). */
+  rememberMe?: boolean;
+}
+
+/** The error for a server that requires a login this call did not do. */
+function loginRequired(context: Context, authentication: Authentication, problems: readonly string[]): TiledError {
+  const providers = authentication.providers.map((p) => `${p.provider} (${p.mode === "external" ? "device code" : "password"})`).join(", ") || "none listed";
+  const lines = [
+    `${context.baseUrl} requires you to log in (providers: ${providers}). Either:`,
+    `    fromUri(uri, { login: true })           (a password from TILED_PASSWORD, or a device code shown here)`,
+    `    fromUri(uri, { login: { username: "…", password } })`,
+    `    tiled login ${context.baseUrl}          (in a terminal; this client then finds the tokens it saves)`,
+    `    an API key: fromUri(uri, { apiKey }) or TILED_API_KEY`,
+  ];
+  if (problems.length) lines.push(`  Cached tokens were found but not used:\n    ${problems.join("\n    ")}`);
+  return new TiledError("unauthorized", lines.join("\n"), { url: context.apiBase });
+}
+
+/** Credentials before the first node is read: cached tokens, else a login when asked, else an error if the server requires one. */
+async function authenticate(context: Context, options: FromUriOptions): Promise<void> {
+  const { authentication } = await context.about(options);
+  if (context.authenticated || authentication.providers.length === 0) return;
+  if ((options.rememberMe ?? true) && (await context.useCachedTokens(options))) return;
+  if (options.login) {
+    await context.login({ ...(options.login === true ? {} : options.login), rememberMe: options.rememberMe, signal: options.signal });
+    return;
+  }
+  if (authentication.required) throw loginRequired(context, authentication, context.tokenCacheProblems());
+}
 
 /** Whether a failed "about" probe means "no tiled API here" (try a shorter path) rather than "server down". */
 function isNotHere(err: unknown): boolean {
@@ -40,7 +82,11 @@ export async function fromUri(uri: string, options: FromUriOptions = {}): Promis
     throw badInput("The URI carries an api_key and the apiKey option another one: give one of them.");
   }
   const apiKey = options.apiKey ?? split.apiKey;
-  if (split.apiGiven) return fromContext(new Context({ ...options, baseUrl: split.root, apiKey }), split.path, options);
+  if (split.apiGiven) {
+    const context = new Context({ ...options, baseUrl: split.root, apiKey });
+    await authenticate(context, options);
+    return fromContext(context, split.path, options);
+  }
   const origin = new URL(split.root).origin;
   const segments = new URL(split.root).pathname.split("/").filter(Boolean).map(decodeURIComponent);
   const tried: string[] = [];
@@ -56,6 +102,7 @@ export async function fromUri(uri: string, options: FromUriOptions = {}): Promis
       continue;
     }
     context.rememberAbout(about);
+    await authenticate(context, options);
     return fromContext(context, segments.slice(i), options);
   }
   throw new TiledError(

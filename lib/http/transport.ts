@@ -170,12 +170,13 @@ export class Transport {
   async send(request: TransportRequest, options: RequestOptions = {}, sink: BodySink = {}): Promise<TransportResponse> {
     if (options.timeoutMs !== undefined) checkTimeoutMs(options.timeoutMs);
     if (options.deadlineMs !== undefined) checkTimeoutMs(options.deadlineMs, "deadlineMs");
+    if (!request.anonymous) await this.credentials.prepare?.();
+    const sent = request.anonymous ? undefined : this.credentials.headersFor(request.url).Authorization;
     let response = await this.#withRetries(request, options, sink);
-    if (response.status === 401 && this.credentials.recover) {
-      const sent = this.credentials.headersFor(request.url).Authorization;
-      if (await this.credentials.recover(sent)) response = await this.#withRetries(request, options, sink);
+    if (response.status === 401 && !request.anonymous && this.credentials.recover && (await this.credentials.recover(sent))) {
+      response = await this.#withRetries(request, options, sink);
     }
-    if (response.status < 200 || response.status >= 300) throw errorFromResponse(response, this.secretsFor(request.url));
+    if (response.status < 200 || response.status >= 300) throw errorFromResponse(response, [...this.secretsFor(request.url), ...(request.secrets ?? [])]);
     return response;
   }
 
@@ -215,7 +216,7 @@ export class Transport {
     const deadlineMs = options.deadlineMs ?? this.config.deadlineMs;
     const deadline = deadlineMs === undefined ? undefined : AbortSignal.timeout(deadlineMs);
     const signal = anySignal([idle.controller.signal, deadline, options.signal]);
-    const secrets = this.secretsFor(request.url);
+    const secrets = [...this.secretsFor(request.url), ...(request.secrets ?? [])];
     // The sink the body went to: a too-large against the JSON cap gets advice on what to do.
     let chosen: BodySink = sink;
     const sinkFor = (status: number): BodySink => {
@@ -249,7 +250,7 @@ export class Transport {
     const visited = new Set<string>([url]);
     try {
       for (let redirects = 0; ; redirects++) {
-        const headers: Record<string, string> = { ...this.#headersFor(url), Accept: request.accept, ...(request.headers ?? {}) };
+        const headers: Record<string, string> = { ...this.#headersFor(url, request.anonymous === true), Accept: request.accept, ...(request.headers ?? {}) };
         if (request.contentType) headers["Content-Type"] = request.contentType;
         if (method === "GET" && !request.accept.includes("json") && !this.config.compression) headers["Accept-Encoding"] = "identity";
         let response: HttpResponse;
@@ -311,8 +312,8 @@ export class Transport {
   }
 
   /** The context's extra headers and its credentials, for the server's own origin only. */
-  #headersFor(url: string): Record<string, string> {
-    const auth = this.credentials.headersFor(url);
+  #headersFor(url: string, anonymous: boolean): Record<string, string> {
+    const auth = anonymous ? {} : this.credentials.headersFor(url);
     return originOf(url) === originOf(this.config.baseUrl) ? { ...this.config.headers, ...auth } : {};
   }
 }

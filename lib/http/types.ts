@@ -104,8 +104,12 @@ export interface TransportRequest {
   accept: string;
   body?: Uint8Array;
   contentType?: string;
-  /** Extra headers for this request only (e.g. tiled's form-encoded token request needs none, a JSON patch needs its type). */
+  /** Extra headers for this request only. */
   headers?: Record<string, string>;
+  /** Send no credentials (a login's token request, a refresh: the body is the proof), and do not recover from a 401. */
+  anonymous?: boolean;
+  /** Texts this request carries that errors must not show (a password in its body). */
+  secrets?: readonly string[];
 }
 
 /** A completed response with its whole body, after redirects. */

@@ -129,6 +129,8 @@ export class Subscription implements AsyncIterable<LiveEvent> {
   /** Bumped on every connect, so events of an abandoned socket are ignored. */
   #generation = 0;
   #failures = 0;
+  /** A 401 was recovered from once already (so a second one ends the subscription). */
+  #recovered = false;
   #gapTimer: NodeJS.Timeout | undefined;
   /** The `next` a replay was already tried for: a gap that survives its replay is lost. */
   #replayedFor: number | undefined;
@@ -332,10 +334,14 @@ export class Subscription implements AsyncIterable<LiveEvent> {
     }
     if (code in FATAL_CLOSE) {
       const tooLarge = code === 1009;
+      const refused = code === 4001 || code === 4003;
       this.#finish(
-        new TiledError(tooLarge ? "too-large" : "http", `The live subscription to ${this.path} was closed with ${code} (${reason || FATAL_CLOSE[code]}).`, {
-          status: code === 4003 ? 401 : undefined,
-        }),
+        new TiledError(
+          tooLarge ? "too-large" : refused ? "unauthorized" : "http",
+          `The live subscription to ${this.path} was closed with ${code} (${reason || FATAL_CLOSE[code]}).` +
+            (refused ? " The server did not accept this client's credentials for live updates: log in again, or check the API key." : ""),
+          { status: code === 4003 ? 401 : undefined },
+        ),
       );
       return;
     }
@@ -348,7 +354,27 @@ export class Subscription implements AsyncIterable<LiveEvent> {
     // not be made (server restarting) or a gateway's 502-504 is worth retrying.
     const retriable = error.code === "unreachable" || (error.status !== undefined && [502, 503, 504].includes(error.status));
     if (retriable) this.#retry(error);
+    else if (error.status === 401 && !this.#recovered) this.#recover(error);
     else this.#finish(error);
+  }
+
+  /**
+   * A handshake refused with 401: the access token expired between two connections. Let the
+   * context's credentials recover once (fresher tokens from the cache, or a refresh), then
+   * connect again; a second 401 ends the subscription.
+   */
+  #recover(error: TiledError): void {
+    this.#recovered = true;
+    const credentials = this.context.credentials;
+    if (!credentials.recover) {
+      this.#finish(error);
+      return;
+    }
+    const sent = this.context.websocketHeaders(streamUrl(this.context, this.path, this.#envelope)).Authorization;
+    credentials.recover(sent).then(
+      (again) => (again && !this.#channel.done ? this.#connect() : this.#finish(error)),
+      (err: unknown) => this.#finish(err),
+    );
   }
 
   #retry(error: TiledError): void {

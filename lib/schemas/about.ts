@@ -11,6 +11,7 @@
  * about.formats.array;            // ["application/octet-stream", "application/json", …]
  */
 import { z } from "zod";
+import { Authentication } from "./auth.js";
 
 export const About = z.looseObject({
   api_version: z.number(),
@@ -21,10 +22,8 @@ export const About = z.looseObject({
   aliases: z.record(z.string(), z.record(z.string(), z.array(z.string()))),
   /** Registered query names: eq, noteq, comparison, contains, in, notin, like, fulltext, … */
   queries: z.array(z.string()),
-  authentication: z.looseObject({
-    required: z.boolean(),
-    providers: z.array(z.unknown()),
-  }),
+  /** Who may log in, and how (schemas/auth.ts). */
+  authentication: Authentication,
   links: z.record(z.string(), z.string().nullable()).nullable().optional(),
   meta: z.record(z.string(), z.unknown()).nullable().optional(),
 });
