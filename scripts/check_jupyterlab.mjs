@@ -55,7 +55,8 @@ const put = (ext, file, obj) => {
 put("@jupyterlab/notebook-extension", "tracker.jupyterlab-settings", { windowingMode: "none" });
 put("@jupyterlab/apputils-extension", "notification.jupyterlab-settings", { fetchNews: "false", checkForUpdates: false });
 
-const port = await freePort();
+// $LAB_CHECK_PORT: a fixed port (e.g. when only some ports may be used); default: any free one.
+const port = process.env.LAB_CHECK_PORT ? Number(process.env.LAB_CHECK_PORT) : await freePort();
 const token = randomBytes(16).toString("hex");
 const lab = spawn(join(ROOT, ".venv", "bin", "jupyter"), [
   "lab", "--no-browser", "--ServerApp.ip=127.0.0.1", `--ServerApp.port=${port}`,
@@ -93,6 +94,7 @@ async function waitForLab() {
 }
 
 let failures = 0;
+console.log(`starting JupyterLab on ${base} for ${notebooks.length} notebooks (two passes each: reopened, then Run All)`);
 const browser = await (async () => {
   await waitForLab();
   return chromium.launch({
@@ -173,12 +175,19 @@ async function frameStats(page) {
   return page.evaluate(() => { const s = window.__liveFrames; s.stop = true; return s; });
 }
 
-async function waitForPlots(page, expected, timeoutMs, onSample = async () => {}) {
-  const deadline = Date.now() + timeoutMs;
+async function waitForPlots(page, expected, timeoutMs, onSample = async () => {}, label = "") {
+  const started = Date.now();
+  const deadline = started + timeoutMs;
+  let said = started;
   let last = { drawn: 0, stderr: 0, running: true };
   while (Date.now() < deadline) {
     await onSample();
     last = await countPlots(page);
+    if (label && Date.now() - said >= 5000) {
+      // A long Run All is never silent: how long so far and how many plots are drawn.
+      said = Date.now();
+      console.log(`     ${label} … ${Math.round((said - started) / 1000)} s, ${last.drawn}/${expected} plots drawn`);
+    }
     if (!last.running && last.drawn >= expected) break;
     if (!last.running && last.stderr > 0) break;
     await page.waitForTimeout(500);
@@ -198,7 +207,8 @@ try {
     const workspace = `check-${notebooks.indexOf(nb)}`;
     await page.goto(`${base}/lab/workspaces/${workspace}/tree/${encodeURIComponent(name)}?token=${token}`, { waitUntil: "domcontentloaded" });
     await page.waitForSelector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell", { timeout: 60000 });
-    const reopened = await waitForPlots(page, expected, 30000);
+    const n = `notebook ${notebooks.indexOf(nb) + 1}/${notebooks.length}: ${name}`;
+    const reopened = await waitForPlots(page, expected, 30000, undefined, `${n} reopened`);
     const okReopened = reopened.drawn === expected && reopened.stderr === 0;
     console.log(`${okReopened ? "ok  " : "FAIL"} ${name.padEnd(34)} reopened: ${reopened.drawn}/${expected} plots drawn`);
 
@@ -229,7 +239,7 @@ try {
         if (m) seen.push([(Date.now() - t0) / 1000, Number(m[1])]);
       }
     } : undefined;
-    const live = await waitForPlots(page, expected, 300000, sample);
+    const live = await waitForPlots(page, expected, 300000, sample, `${n} Run All`);
     let okGrowth = true;
     let growthNote = "";
     if (growing) {

@@ -1,33 +1,35 @@
 #!/usr/bin/env bash
-# The main job: set everything up, start the replica tiled server, execute every notebook against
-# it (outputs written back into notebooks/), and export them to an offline HTML site in site/.
+# The main job: set everything up, start the replica tiled servers, execute every notebook against
+# them into var/executed/ (the committed notebooks are left as they are: `git status` stays clean),
+# build the documentation site from those executed copies into site/, and check it in Chromium.
+# To refresh the committed notebooks and the screenshots in docs/ instead: scripts/refresh_notebooks.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-started=$(date +%s)
+started=$SECONDS
 bash scripts/setup.sh
 source scripts/env.sh
+source scripts/progress.sh
 
-# The replica: generated on first use (and whenever the generator changes), then served.
-if bin/replica url >/dev/null 2>&1; then  # fails when no server of ours is running
-  echo "[main] the replica server is already running at $(bin/replica url)"
-else
-  bin/replica start
-fi
+# The replicas: generated on first use (and whenever the generator changes), then served. The
+# legacy (databroker MongoAdapter) one is what notebooks 01 and 06 compare the SQL one with.
+start_replica main
 export TILED_URL=${TILED_URL:-$(bin/replica url)}
-# The legacy (databroker MongoAdapter) replica, which notebooks 01 and 06 compare with the SQL one.
-bin/replica url --layout mongo >/dev/null 2>&1 || bin/replica start --layout mongo
+start_replica main --layout mongo
 export TILED_LEGACY_URL=${TILED_LEGACY_URL:-$(bin/replica url --layout mongo)}
 
-echo "[main] executing notebooks against $TILED_URL"
-python scripts/run_notebooks.py
-echo "[main] exporting HTML"
-python scripts/export_html.py --site site
-node scripts/check_html.mjs site --screenshot docs/plot.png --screenshot-page 04_usaxs_tour.html
+say main "executing the notebooks against $TILED_URL and $TILED_LEGACY_URL"
+python scripts/run_notebooks.py --out var/executed
+say main "building the documentation site"
+python scripts/build_site.py var/executed site
+say main "checking the site in headless Chromium (every page, plot, link and search)"
+node scripts/check_html.mjs site
 
 cat <<MSG
 
-[main] done in $(( $(date +%s) - started )) s.
-  Open the site:         site/index.html  (works offline; e.g. xdg-open site/index.html)
-  Notebooks in JupyterLab: bash scripts/lab.sh
-  The replica servers are still running at $TILED_URL and $TILED_LEGACY_URL; stop them with: bin/replica stop; bin/replica stop --layout mongo
+[main] done in $(( SECONDS - started )) s.
+  Open the site:           site/index.html  (works offline; e.g. xdg-open site/index.html)
+  Notebooks in JupyterLab: bash scripts/lab.sh   (port 8888; another: bash scripts/lab.sh --port N)
+  The executed notebooks:  var/executed/  (notebooks/ is unchanged; to refresh it: bash scripts/refresh_notebooks.sh)
+  The replica servers are still running at $TILED_URL and $TILED_LEGACY_URL;
+  stop them with: bin/replica stop; bin/replica stop --layout mongo
 MSG

@@ -5,10 +5,14 @@ the cell's stderr, and nbconvert reports an empty CellExecutionError. This runne
 itself and, on failure, prints the notebook, the cell number, the cell's source and everything
 the cell wrote to stderr.
 
-    python scripts/run_notebooks.py                      # all notebooks, outputs written back in place
-    python scripts/run_notebooks.py --out var/executed   # leave the committed notebooks untouched
+    python scripts/run_notebooks.py                      # all notebooks, executed copies in var/executed/
+    python scripts/run_notebooks.py --out var/test/live  # executed copies elsewhere
+    python scripts/run_notebooks.py --in-place           # refresh the committed notebooks (outputs written back)
     TILED_SNAPSHOTS=replay python scripts/run_notebooks.py --out var/replayed
 
+The committed notebooks are rewritten only with --in-place (scripts/refresh_notebooks.sh), so the
+main job leaves `git status` clean. Progress: one line when each notebook starts, then every 5 s
+while it runs (the cell it is at and the time so far), and one line with its result.
 The environment (TILED_URL, TILED_SNAPSHOTS, ...) passes through to the kernel.
 """
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -25,6 +30,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
+DEFAULT_OUT = ROOT / "var" / "executed"
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 
@@ -73,20 +79,50 @@ def cell_seconds(cell: nbformat.NotebookNode) -> float:
     return (datetime.fromisoformat(end.replace("Z", "+00:00")) - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
 
 
-def run(path: Path, out_dir: Path | None, timeout: int) -> tuple[bool, float, int]:
+class Ticker:
+    """Says every `every` seconds which cell a running notebook is at, so a long run is never silent."""
+
+    def __init__(self, label: str, cells: int, every: float = 5.0) -> None:
+        self.label, self.cells, self.every = label, cells, every
+        self.cell = 0
+        self.started = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def on_cell_start(self, cell: nbformat.NotebookNode, cell_index: int, **_: object) -> None:
+        self.cell = cell_index + 1
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            where = f"cell {self.cell}/{self.cells}" if self.cell else "starting the tslab kernel"
+            print(f"     {self.label} … {where}, {time.monotonic() - self.started:.0f} s", flush=True)
+
+    def __enter__(self) -> "Ticker":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run(path: Path, out_dir: Path | None, timeout: int, label: str) -> tuple[bool, float, int]:
     nb = nbformat.read(path, as_version=4)
+    ticker = Ticker(label, len(nb.cells))
     client = NotebookClient(
         nb,
         kernel_name="tslab",
         timeout=timeout,
         resources={"metadata": {"path": str(NOTEBOOKS)}},
         record_timing=True,  # per-cell times for the report; stripped before writing (they churn in git)
+        on_cell_start=ticker.on_cell_start,
     )
     started = time.monotonic()
     failed_index: int | None = None
     ok = True
     try:
-        client.execute()
+        with ticker:
+            client.execute()
     except (CellExecutionError, CellTimeoutError) as err:
         ok = False
         # nbclient stops at the failing cell: it is the last code cell holding an execution count.
@@ -112,18 +148,33 @@ def run(path: Path, out_dir: Path | None, timeout: int) -> tuple[bool, float, in
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
-    parser.add_argument("--out", type=Path, help="write executed copies here instead of in place")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--out", type=Path, default=DEFAULT_OUT,
+                       help=f"write the executed copies here (default: {shown(DEFAULT_OUT)})")
+    where.add_argument("--in-place", action="store_true",
+                       help="write the outputs back into the notebooks themselves (refreshing the committed ones)")
     parser.add_argument("--timeout", type=int, default=120, help="seconds per cell (default 120)")
     args = parser.parse_args()
     paths = [p.resolve() for p in args.notebooks] or sorted(NOTEBOOKS.glob("*.ipynb"))
     if not paths:
         print("no notebooks found in notebooks/", file=sys.stderr)
         return 1
+    missing = [p for p in paths if not p.is_file()]
+    if missing:
+        print(f"no such notebook: {', '.join(map(shown, missing))}", file=sys.stderr)
+        return 1
+    out_dir = None if args.in_place else args.out.resolve()
+    print(f"executing {len(paths)} notebooks with the tslab kernel; outputs "
+          + ("written back in place" if out_dir is None else f"to {shown(out_dir)}/"), flush=True)
     failures = 0
-    for path in paths:
-        ok, elapsed, plots = run(path, args.out.resolve() if args.out else None, args.timeout)
+    started = time.monotonic()
+    for n, path in enumerate(paths, 1):
+        label = f"notebook {n}/{len(paths)}: {path.stem}"
+        print(f"     {label} …", flush=True)
+        ok, elapsed, plots = run(path, out_dir, args.timeout, label)
         failures += not ok
-        print(f"{'ok  ' if ok else 'FAIL'} {path.name:40s} {elapsed:6.1f} s  {plots} plots", flush=True)
+        print(f"{'ok  ' if ok else 'FAIL'} {label:48s} {elapsed:6.1f} s  {plots} plot{'' if plots == 1 else 's'}", flush=True)
+    print(f"notebooks done in {time.monotonic() - started:.0f} s")
     print(f"{len(paths) - failures} passed, {failures} failed")
     return 1 if failures else 0
 

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Every test: strict tsc, vitest, pytest (replica servers and project checks), every notebook run
-# headless against the live replicas and again from data-snapshots/ with no server, the HTML export
-# in headless Chromium, the plots in JupyterLab, and the snapshots' freshness.
+# headless against the live replicas and again from data-snapshots/ with no server, the
+# documentation site built from the live run and checked in headless Chromium, the plots in
+# JupyterLab, and the snapshots' freshness. Long steps say how far they are.
 # Each step runs even when an earlier one failed; the exit code is non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || exit 1
 source scripts/env.sh
+source scripts/progress.sh
 
 passed=(); failed=()
 step() {
@@ -23,18 +25,19 @@ step() {
 started_sql=0; started_mongo=0
 # `bin/replica url` fails when no server of ours is running (`status` always exits 0: it reports).
 if ! bin/replica url >/dev/null 2>&1; then
-  bin/replica start || { echo "the replica server did not start; see the message above"; exit 1; }
+  start_replica test || { echo "the replica server did not start; see the message above"; exit 1; }
   started_sql=1
 fi
 if ! bin/replica url --layout mongo >/dev/null 2>&1; then
-  bin/replica start --layout mongo || { echo "the legacy replica server did not start; see the message above"; exit 1; }
+  start_replica test --layout mongo || { echo "the legacy replica server did not start; see the message above"; exit 1; }
   started_mongo=1
 fi
 trap '[ $started_mongo = 1 ] && bin/replica stop --layout mongo >/dev/null; [ $started_sql = 1 ] && bin/replica stop >/dev/null' EXIT
 export TILED_URL=$(bin/replica url) || { echo "no replica server answers; see the messages above"; exit 1; }
 export TILED_LEGACY_URL=$(bin/replica url --layout mongo) || { echo "no legacy replica server answers"; exit 1; }
 
-step "tsc (strict)" npx --no-install tsc -p tsconfig.json
+# tsc prints nothing until it is done: say every 5 s that it is still checking.
+step "tsc (strict)" bash -c 'source scripts/progress.sh; ticking tsc "type-checking (tsconfig.json)" "" -- npx --no-install tsc -p tsconfig.json'
 step "vitest" npx --no-install vitest run
 step "pytest" python -m pytest -q server/tests tests
 step "notebooks (live server)" python scripts/run_notebooks.py --out var/test/live
@@ -44,7 +47,7 @@ step "notebook 02 on the legacy replica" env TILED_URL="$TILED_LEGACY_URL" \
 # Replay points TILED_URL at a closed port: any request that escaped the snapshots would fail.
 step "notebooks (replayed snapshots, no server)" env TILED_URL=http://127.0.0.1:9 TILED_LEGACY_URL=http://127.0.0.1:10 TILED_SNAPSHOTS=replay \
   python scripts/run_notebooks.py --out var/test/replay $(ls notebooks/*.ipynb | grep -v 05_live_run)
-step "HTML export in Chromium" bash -c 'python scripts/export_html.py --site var/test/site var/test/live/*.ipynb && node scripts/check_html.mjs var/test/site'
+step "documentation site in Chromium" bash -c 'python scripts/build_site.py var/test/live var/test/site && node scripts/check_html.mjs var/test/site'
 step "plots in JupyterLab" node scripts/check_jupyterlab.mjs var/test/live/*.ipynb
 
 printf '\n'
