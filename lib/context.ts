@@ -34,7 +34,7 @@ import { assertQueriesSupported } from "./queries.js";
 import type { Query } from "./queries.js";
 import { About } from "./schemas/about.js";
 import type { ApiKeyInfo, AuthProvider, Authentication, NewApiKey, Principal } from "./schemas/auth.js";
-import { API_PREFIX, apiUrl, originOf } from "./urls.js";
+import { API_PREFIX, apiUrl, originOf, resolveLink, routeUrl, withParams } from "./urls.js";
 import type { StructureClients } from "./client/kinds.js";
 import { DEFAULT_STRUCTURE_CLIENTS } from "./client/structure-clients.js";
 
@@ -105,7 +105,7 @@ export class Context {
   /** `GET /api/v1/`, fetched once per context. A failure is not cached. */
   about(options: RequestOptions = {}): Promise<About> {
     if (!this.#about) {
-      this.#about = this.transport.getJson(`${this.apiBase}/`, About, options);
+      this.#about = this.transport.getJson(routeUrl(this.apiBase, ""), About, options);
       this.#about.catch(() => {
         this.#about = undefined;
       });
@@ -127,7 +127,7 @@ export class Context {
 
   /** The folder this server's login tokens are kept in, shared with tiled's Python client. */
   get tokenDirectory(): string {
-    return tokenDirectory(`${this.apiBase}/`, this.config.cacheDir ?? userCacheDir());
+    return tokenDirectory(routeUrl(this.apiBase, ""), this.config.cacheDir ?? userCacheDir());
   }
 
   /** A POST that carries no credentials (token endpoints: the body is the proof). */
@@ -218,13 +218,11 @@ export class Context {
     const clientId = authentication.providers.length === 1 ? authentication.providers[0].links.client_id : undefined;
     try {
       if (clientId) {
-        const url = new URL(links.logout);
-        if (id_token) url.searchParams.set("id_token_hint", id_token);
-        url.searchParams.set("client_id", clientId);
-        await this.transport.send({ url: url.toString(), accept: "*/*", anonymous: true, secrets: credentials.secrets() }, options);
+        const url = withParams(resolveLink(links.logout, this.apiBase), [...(id_token ? [["id_token_hint", id_token] as const] : []), ["client_id", clientId] as const]);
+        await this.transport.send({ url, accept: "*/*", anonymous: true, secrets: credentials.secrets() }, options);
       } else if (refresh_token) {
         const body = new TextEncoder().encode(JSON.stringify({ refresh_token }));
-        await this.transport.send({ method: "POST", url: `${this.apiBase}/auth/session/revoke`, accept: "application/json", body, contentType: "application/json", anonymous: true, secrets: credentials.secrets() }, options);
+        await this.transport.send({ method: "POST", url: routeUrl(this.apiBase, "auth/session/revoke"), accept: "application/json", body, contentType: "application/json", anonymous: true, secrets: credentials.secrets() }, options);
       }
     } finally {
       // Whether or not the server could be told, the tokens are gone from here.

@@ -47,6 +47,20 @@ export function apiUrl(apiBase: string, route: string, path: readonly string[] =
   return `${apiBase}/${route}${route ? "/" : ""}${tail}`;
 }
 
+/** `${apiBase}/${route}` for the API's own routes (about: "", "auth/session/revoke"); no node path. */
+export function routeUrl(apiBase: string, route: string): string {
+  return `${apiBase}/${route}`;
+}
+
+/** A link a server gave (absolute, or relative to `base`) as an absolute URL; invalid-response if it is none. */
+export function resolveLink(link: string, base: string): string {
+  try {
+    return new URL(link, base).toString();
+  } catch (cause) {
+    throw new TiledError("invalid-response", `The server gave ${JSON.stringify(redactText(link))} as a link, which is not a URL.`, { url: base, cause });
+  }
+}
+
 /** A URL with parameters appended (repeated names allowed, order kept). */
 export function withParams(base: string, params: Iterable<readonly [string, string]>): string {
   const url = new URL(base);
@@ -108,6 +122,21 @@ export function splitUri(uri: string): SplitUri {
   const apiKey = url.searchParams.get("api_key") || undefined;
   const out: SplitUri = { root: rootUrl, path, apiGiven: api >= 0 };
   if (apiKey !== undefined) out.apiKey = apiKey;
+  return out;
+}
+
+/**
+ * Where a server given without `/api/v1` may have its API, most likely first: its whole path as
+ * the mount point (how Python reads it), then each shorter one, the rest being node keys.
+ */
+export function mountCandidates(root: string): { baseUrl: string; path: string[] }[] {
+  const url = new URL(root);
+  const segments = url.pathname.split("/").filter(Boolean).map(decodeURIComponent);
+  const out: { baseUrl: string; path: string[] }[] = [];
+  for (let i = segments.length; i >= 0; i--) {
+    const prefix = segments.slice(0, i).map(encodeURIComponent).join("/");
+    out.push({ baseUrl: prefix ? `${url.origin}/${prefix}` : url.origin, path: segments.slice(i) });
+  }
   return out;
 }
 

@@ -28,6 +28,7 @@ import { escapeHtml } from "../notebook/html-table.js";
 import { parseWith } from "../parse.js";
 import { DeviceAuthorization, TokenResponse } from "../schemas/auth.js";
 import type { AuthProvider } from "../schemas/auth.js";
+import { resolveLink } from "../urls.js";
 import type { AnonymousPost } from "./tokens.js";
 
 export interface DevicePrompt {
@@ -129,7 +130,7 @@ function cannotPrompt(what: string, serverUrl: string): TiledError {
 export async function passwordLogin(provider: AuthProvider, serverUrl: string, post: AnonymousPost, options: LoginOptions): Promise<LoginResult> {
   const endpoint = provider.links.auth_endpoint;
   if (!endpoint) throw new TiledError("invalid-response", `Provider ${provider.provider} gives no auth_endpoint to send a password to.`, { url: serverUrl });
-  const url = new URL(endpoint, serverUrl);
+  const url = new URL(resolveLink(endpoint, serverUrl));
   if (url.protocol === "http:" && !LOOPBACK.has(url.hostname) && !options.allowInsecure) {
     throw badInput(`${url.origin} takes passwords over plain http: yours would travel in clear. Use the server's https address, or pass allowInsecure: true if you trust this network.`);
   }
@@ -200,7 +201,7 @@ export async function deviceCodeLogin(provider: AuthProvider, serverUrl: string,
   const clientId = provider.links.client_id;
   const tokenEndpoint = provider.links.token_endpoint;
   const oidc = Boolean(clientId && tokenEndpoint);
-  const authUrl = new URL(endpoint, serverUrl).toString();
+  const authUrl = resolveLink(endpoint, serverUrl);
   const start = await post(authUrl, oidc ? form({ client_id: clientId ?? "", scope: oidcScopes(provider) }) : new Uint8Array(0), "application/x-www-form-urlencoded");
   const device = parseWith(DeviceAuthorization, json(start), authUrl);
   const verificationUri = oidc ? (device.verification_uri_complete ?? device.verification_uri ?? device.verification_url) : device.authorization_uri;
@@ -211,7 +212,7 @@ export async function deviceCodeLogin(provider: AuthProvider, serverUrl: string,
   (options.onDeviceCode ?? showDeviceCode)({ verificationUri, userCode: device.user_code, expiresInS: device.expires_in, provider: provider.provider });
   const deadline = Date.now() + device.expires_in * 1000;
   let intervalS = device.interval ?? 5;
-  const poll = new URL(pollUrl, serverUrl).toString();
+  const poll = resolveLink(pollUrl, serverUrl);
   const secrets = [device.device_code];
   for (;;) {
     await sleep(intervalS * 1000, options.signal);

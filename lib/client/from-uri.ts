@@ -28,7 +28,7 @@ import type { Authentication } from "../schemas/auth.js";
 import { MetadataResponse } from "../schemas/node.js";
 import { Context } from "../context.js";
 import type { ContextOptions } from "../context.js";
-import { splitUri } from "../urls.js";
+import { mountCandidates, splitUri } from "../urls.js";
 import { Container } from "./container.js";
 import { clientForItem, withArticle } from "./kinds.js";
 
@@ -87,23 +87,20 @@ export async function fromUri(uri: string, options: FromUriOptions = {}): Promis
     await authenticate(context, options);
     return fromContext(context, split.path, options);
   }
-  const origin = new URL(split.root).origin;
-  const segments = new URL(split.root).pathname.split("/").filter(Boolean).map(decodeURIComponent);
   const tried: string[] = [];
-  for (let i = segments.length; i >= 0; i--) {
-    const prefix = segments.slice(0, i).map(encodeURIComponent).join("/");
-    const context = new Context({ ...options, baseUrl: prefix ? `${origin}/${prefix}` : origin, apiKey });
+  for (const candidate of mountCandidates(split.root)) {
+    const context = new Context({ ...options, baseUrl: candidate.baseUrl, apiKey });
     let about: About;
     try {
-      about = await context.transport.getJson(`${context.apiBase}/`, About, options);
+      about = await context.transport.getJson(context.apiUrl(""), About, options);
     } catch (err) {
       if (!isNotHere(err)) throw err;
-      tried.push(`${context.apiBase}/ (${isTiledError(err) && err.status ? err.status : isTiledError(err) ? err.code : "error"})`);
+      tried.push(`${context.apiUrl("")} (${isTiledError(err) && err.status ? err.status : isTiledError(err) ? err.code : "error"})`);
       continue;
     }
     context.rememberAbout(about);
     await authenticate(context, options);
-    return fromContext(context, segments.slice(i), options);
+    return fromContext(context, candidate.path, options);
   }
   throw new TiledError(
     "not-found",
