@@ -4,10 +4,10 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { fromUri } from "../client/from-uri";
 import type { CatalogOfBlueskyRuns } from "../client/catalog";
 import { Contains, FullText, Key, Like } from "../queries";
-import { DEFAULT_BASE_URL } from "../settings";
 import { caught } from "./caught";
+import { replicas } from "./replicas";
 
-const BASE_URL = (process.env.TILED_URL || DEFAULT_BASE_URL).replace(/\/+$/, "");
+const BASE_URL = replicas()[0].url;
 let bdp: CatalogOfBlueskyRuns;
 let usaxs: CatalogOfBlueskyRuns;
 

@@ -1,7 +1,8 @@
 // Integration tests against the live replicas: the SQL one at TILED_URL (default
 // http://127.0.0.1:8000) and the legacy databroker one at TILED_LEGACY_URL (default :8001).
 // They FAIL, not skip, when no server answers. With TILED_SNAPSHOTS=record they also record the
-// responses into data-snapshots/sql and data-snapshots/legacy for replay.test.ts.
+// responses into data-snapshots/sql and data-snapshots/legacy for replay.test.ts: each replica's
+// `options` (replicas.ts) plug the recorder into every client made here.
 import { caught } from "./caught";
 import { beforeAll, describe, expect, it } from "vitest";
 import { fromUri } from "../client/from-uri";
@@ -19,7 +20,7 @@ let root: Container;
 
 beforeAll(async () => {
   await SQL.requireServer();
-  root = await fromUri(BASE_URL);
+  root = await fromUri(BASE_URL, SQL.options);
 });
 
 // The same client calls on both layouts: TiledWriter's SQL catalog and databroker's MongoAdapter.
@@ -27,7 +28,7 @@ describe.each([SQL, LEGACY])("the demo's questions, against the live $name repli
   let client: Container;
   beforeAll(async () => {
     await replica.requireServer();
-    client = await fromUri(replica.url);
+    client = await fromUri(replica.url, replica.options);
   });
   it("time range, plan name and full-text searches give the demo's figures", async () => {
     s.expectDemoFigures(await s.demoSearches(client));
@@ -45,17 +46,17 @@ describe("SQL replica only", () => {
     s.expectLooseMatches(await s.looseMatches(root));
   });
   it("the hand-built request path (requestsTiled)", async () => {
-    s.expectHandBuilt(await s.handBuilt(BASE_URL));
+    s.expectHandBuilt(await s.handBuilt(BASE_URL, SQL.options));
   });
 });
 
 describe("legacy (databroker) replica only", () => {
   beforeAll(() => LEGACY.requireServer());
   it("the demo's 2022 requests, verbatim, print the demo's figures", async () => {
-    s.expectHandBuilt2022(await s.handBuilt2022(LEGACY.url));
+    s.expectHandBuilt2022(await s.handBuilt2022(LEGACY.url, LEGACY.options));
   });
   it("server-side regex and Bluesky queries; unsupported queries refused, never dropped", async () => {
-    s.expectDatabrokerQueries(await s.databrokerQueries(await fromUri(LEGACY.url)));
+    s.expectDatabrokerQueries(await s.databrokerQueries(await fromUri(LEGACY.url, LEGACY.options)));
   });
 });
 
@@ -101,23 +102,23 @@ describe("bad input against the live server", () => {
   });
   it("an unknown catalog by hand is not-found too", async () => {
     const { hostname, port } = new URL(BASE_URL);
-    expect((await caught(requestsTiled(hostname, "no_such_catalog", { port: Number(port || 80) }))).code).toBe("not-found");
+    expect((await caught(requestsTiled(hostname, "no_such_catalog", { ...SQL.options, port: Number(port || 80) }))).code).toBe("not-found");
   });
   it("a filter the server does not register is refused before sending (tiled would silently ignore it)", async () => {
     const { hostname, port } = new URL(BASE_URL);
     const suffix = "?filter[time_span][condition][since]=1651381200";
-    const err = await caught(requestsTiled(hostname, "bdp2022", { port: Number(port || 80), suffix }));
+    const err = await caught(requestsTiled(hostname, "bdp2022", { ...SQL.options, port: Number(port || 80), suffix }));
     expect(err.code).toBe("unsupported-query");
     expect(err.message).toContain('"time_span"');
     // What happens when it is sent anyway: every run comes back, unfiltered.
-    const ignored = await requestsTiled(hostname, "bdp2022", { port: Number(port || 80), suffix: `${suffix}&page[limit]=1`, checkFilters: false });
+    const ignored = await requestsTiled(hostname, "bdp2022", { ...SQL.options, port: Number(port || 80), suffix: `${suffix}&page[limit]=1`, checkFilters: false });
     const bdp = await root.get("bdp2022", { kind: "container" });
     expect(ignored.meta.count).toBe(await bdp.count());
   });
   it("the demo's 2022 time_range filter: registered, but the SQL catalog refuses it (400 → unsupported-query)", async () => {
     const { hostname, port } = new URL(BASE_URL);
     const suffix = "?filter[time_range][condition][since]=1651381200&filter[time_range][condition][until]=1667278800&filter[time_range][condition][timezone]=US/Central";
-    const err = await caught(requestsTiled(hostname, "bdp2022", { port: Number(port || 80), suffix }));
+    const err = await caught(requestsTiled(hostname, "bdp2022", { ...SQL.options, port: Number(port || 80), suffix }));
     expect(err).toMatchObject({ code: "unsupported-query", status: 400 });
     expect(String(err.detail)).toContain("TimeRange");
   });

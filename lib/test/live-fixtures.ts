@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { Context } from "../context";
 import type { TiledError } from "../errors";
 import type { SocketFactory, SocketHandlers } from "../live/socket";
 import type { LiveEvent } from "../live/subscription";
@@ -66,7 +67,7 @@ export function fakeSockets(scripts: Step[][]): { factory: SocketFactory; urls: 
 /** The close a producer's end of stream sends. */
 export const END = { close: 1000, reason: "Producer ended stream" };
 /** Subscription options that keep a test fast (no server: the socket factory is always given). */
-export const FAST = { baseUrl: "http://127.0.0.1:1", gapGraceMs: 20, reconnect: { initialDelayMs: 1, attempts: 3 } };
+export const FAST = { context: new Context({ baseUrl: "http://127.0.0.1:1" }), gapGraceMs: 20, reconnect: { initialDelayMs: 1, attempts: 3 } };
 
 /** The sequences a subscription delivers, with its gaps and resets, until it ends. */
 export async function sequences(sub: AsyncIterable<LiveEvent>): Promise<(number | string)[]> {

@@ -1,7 +1,9 @@
 // live/subscription.ts (and live/table.ts on top of it): recorded frames replayed through a fake
 // socket, reordered, cut, repeated and closed with the codes tiled uses; reconnection with
-// start=<first missing>, bounded; the API key in a header, never in the URL. No server needed.
-import { describe, expect, it } from "vitest";
+// start=<first missing>, bounded; the server and its credentials from the context (the API key in
+// a header, never in the URL), asked for on every connect. No server needed.
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { Context } from "../context";
 import { TiledError } from "../errors";
 import type { SocketFactory } from "../live/socket";
 import { Subscription, streamUrl } from "../live/subscription";
@@ -16,7 +18,7 @@ describe("ordering, gaps, duplicates and close codes", () => {
     const rows = [];
     for await (const ev of sub) if (ev.kind === "rows") rows.push(Number(ev.table.getChild("seq_num")!.get(0)));
     expect(rows).toEqual([1, 2, 3, 4, 5]);
-    expect(urls).toEqual([streamUrl("http://127.0.0.1:1", "live/x/primary/internal", "msgpack", 1)]);
+    expect(urls).toEqual(["ws://127.0.0.1:1/api/v1/stream/single/live/x/primary/internal?envelope_format=msgpack&start=1"]);
     expect(sub.subscription.stats).toMatchObject({ connections: 1, reconnects: 0, closeCode: 1000, closeReason: "Producer ended stream" });
   });
 
@@ -107,21 +109,82 @@ describe("ordering, gaps, duplicates and close codes", () => {
   it("an AbortSignal ends the iteration with code aborted; the key goes in the header, never in the URL", async () => {
     const controller = new AbortController();
     let headers: Record<string, string> = {};
-    const factory: SocketFactory = (_url, options, handlers) => {
+    let secrets: readonly string[] = [];
+    const urls: string[] = [];
+    const factory: SocketFactory = (url, options, handlers) => {
+      urls.push(url);
       headers = options.headers;
+      secrets = options.secrets ?? [];
       setTimeout(() => handlers.onMessage(schemaFrame), 1);
       return { close() {} };
     };
-    const sub = new Subscription("live/x", { ...FAST, apiKey: "secret123", signal: controller.signal, socket: factory });
+    const context = new Context({ baseUrl: "http://127.0.0.1:1", apiKey: "secret123" });
+    const sub = new Subscription("live/x", { ...FAST, context, signal: controller.signal, socket: factory });
     setTimeout(() => controller.abort(), 30);
     expect((await caught(sequences(sub))).code).toBe("aborted");
     expect(headers).toEqual({ Authorization: "Apikey secret123" });
-    expect(streamUrl("http://h:1", "live/a b", "json", 2)).toBe("ws://h:1/api/v1/stream/single/live/a%20b?envelope_format=json&start=2");
+    expect(secrets).toContain("secret123"); // for the socket's own error messages to remove
+    expect(urls[0]).not.toContain("secret123");
+    expect(streamUrl(new Context({ baseUrl: "http://h:1" }), "live/a b", "json", 2)).toBe("ws://h:1/api/v1/stream/single/live/a%20b?envelope_format=json&start=2");
   });
 
   it("bad input is refused before connecting", () => {
-    expect(() => new Subscription("live/../bdp2022")).toThrow(/not allowed/);
-    expect(() => new Subscription("live", { start: -1 })).toThrow(TiledError);
-    expect(() => new Subscription("live", { apiKey: "key\n" })).toThrow(/line break/);
+    expect(() => new Subscription("live/../bdp2022", FAST)).toThrow(/not allowed/);
+    expect(() => new Subscription("live", { ...FAST, start: -1 })).toThrow(TiledError);
+    // A key that cannot travel in a header: refused by the context it comes with.
+    expect(() => new Subscription("live", { context: new Context({ apiKey: "key\n" }) })).toThrow(/line break/);
+  });
+});
+
+describe("the context: server and credentials", () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+  });
+
+  it("without one, a context from the environment (TILED_URL, TILED_API_KEY)", async () => {
+    vi.stubEnv("TILED_URL", "http://env-host:8123/");
+    vi.stubEnv("TILED_API_KEY", "envkey123");
+    const { factory, urls } = fakeSockets([[schemaFrame, tableFrame(1), END]]);
+    let headers: Record<string, string> = {};
+    const sub = new Subscription("live/x/primary/internal", {
+      gapGraceMs: 20,
+      start: 1,
+      socket: (url, options, handlers) => {
+        headers = options.headers;
+        return factory(url, options, handlers);
+      },
+    });
+    expect(sub.context.baseUrl).toBe("http://env-host:8123");
+    expect(await sequences(sub)).toEqual([1]);
+    expect(urls).toEqual(["ws://env-host:8123/api/v1/stream/single/live/x/primary/internal?envelope_format=msgpack&start=1"]);
+    expect(headers).toEqual({ Authorization: "Apikey envkey123" });
+  });
+
+  it("a server mounted under a path over https: wss, under the same path", async () => {
+    const { factory, urls } = fakeSockets([[schemaFrame, END]]);
+    await sequences(new Subscription("live", { ...FAST, context: new Context({ baseUrl: "https://host/tiled" }), socket: factory }));
+    expect(urls).toEqual(["wss://host/tiled/api/v1/stream/single/live?envelope_format=msgpack"]);
+  });
+
+  it("the credentials are asked for on every connect: a login between two connections is used by the next", async () => {
+    const context = new Context({ baseUrl: "http://127.0.0.1:1" });
+    const seen: (string | undefined)[] = [];
+    const { factory } = fakeSockets([
+      [schemaFrame, tableFrame(1), { close: 1012, reason: "Live subscription lost" }],
+      [schemaFrame, tableFrame(2), END],
+    ]);
+    const sub = new Subscription("live/x/primary/internal", {
+      ...FAST,
+      context,
+      start: 1,
+      socket: (url, options, handlers) => {
+        seen.push(options.headers.Authorization);
+        // What a login does while the first connection is open: new credentials on the context.
+        context.setCredentials({ kind: "tokens", headersFor: () => ({ Authorization: "Bearer t2" }), secrets: () => ["t2"] });
+        return factory(url, options, handlers);
+      },
+    });
+    expect(await sequences(sub)).toEqual([1, 2]);
+    expect(seen).toEqual([undefined, "Bearer t2"]);
   });
 });

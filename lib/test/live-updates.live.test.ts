@@ -11,15 +11,18 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { fromUri } from "../client/from-uri";
 import { TableClient } from "../client/table";
 import { ArrayClient } from "../client/array";
-import { DEFAULT_BASE_URL } from "../settings";
+import { Context } from "../context";
 import { caught } from "./caught";
 import { followRun, nextRun, readRef, subscribe, subscribeArray, subscribeCatalog, subscribeTable } from "../live/index";
 import { streamUrl } from "../live/subscription";
 import type { LiveEvent, RunEvent } from "../live/index";
 import WebSocket from "ws";
+import { PROJECT_ROOT, replicas } from "./replicas";
 
-const BASE_URL = (process.env.TILED_URL || DEFAULT_BASE_URL).replace(/\/+$/, "");
-const ROOT = path.resolve(__dirname, "..", "..");
+const BASE_URL = replicas()[0].url;
+/** The server every subscription and look-up here goes to (anonymous, as the replica is public). */
+const context = new Context({ baseUrl: BASE_URL });
+const ROOT = PROJECT_ROOT;
 
 interface Started {
   uid: string;
@@ -94,7 +97,7 @@ beforeAll(async () => {
 
 describe("a live run, followed from the catalog to its stop", () => {
   it("receives every event exactly once, in order, and the rows equal read() afterwards", async () => {
-    const catalog = subscribeCatalog("live", { baseUrl: BASE_URL });
+    const catalog = subscribeCatalog("live", { context });
     await catalog.connected;
     const timing = path.join(tmpdir(), `live-timing-${process.pid}.jsonl`);
     const writer = startRun(["--plan", "uascan", "--events", "80", "--rate", "0", "--timing-out", timing]);
@@ -107,7 +110,7 @@ describe("a live run, followed from the catalog to its stop", () => {
     const arrivals: number[] = [];
     const events: RunEvent[] = [];
     const tables = [];
-    for await (const ev of followRun(`live/${run.key}`, { baseUrl: BASE_URL })) {
+    for await (const ev of followRun(`live/${run.key}`, { context })) {
       events.push(ev);
       if (ev.kind === "rows") {
         tables.push(ev.table);
@@ -149,12 +152,12 @@ describe("a live run, followed from the catalog to its stop", () => {
   }, 120_000);
 
   it("the stop document comes on the catalog's socket; the run's socket only closes with 1000", async () => {
-    const catalog = subscribeCatalog("live", { baseUrl: BASE_URL });
+    const catalog = subscribeCatalog("live", { context });
     await catalog.connected;
     const writer = startRun(["--plan", "uascan", "--events", "5", "--rate", "0"]);
     const run = await nextRun(catalog);
-    const runSub = subscribe(`live/${run.key}`, { baseUrl: BASE_URL, start: 1 });
-    const catalogAgain = subscribeCatalog("live", { baseUrl: BASE_URL });
+    const runSub = subscribe(`live/${run.key}`, { context, start: 1 });
+    const catalogAgain = subscribeCatalog("live", { context });
     await catalogAgain.connected;
     const runEvents = collect(runSub);
     let stop: Record<string, unknown> | undefined;
@@ -174,19 +177,19 @@ describe("a live run, followed from the catalog to its stop", () => {
   }, 60_000);
 
   it("a SAXS-like run: one array-ref per frame, readable at once, equal to read()", async () => {
-    const catalog = subscribeCatalog("live", { baseUrl: BASE_URL });
+    const catalog = subscribeCatalog("live", { context });
     await catalog.connected;
     const writer = startRun(["--plan", "saxs", "--events", "4", "--rate", "0"]);
     const run = await nextRun(catalog);
     const frames = [];
-    for await (const ev of followRun(`live/${run.key}`, { baseUrl: BASE_URL, arrays: true })) {
+    for await (const ev of followRun(`live/${run.key}`, { context, arrays: true })) {
       if (ev.kind === "array" && ev.event.kind === "ref") frames.push(ev.event);
     }
     await writer.done;
     expect(frames.map((f) => f.sequence)).toEqual([1, 2, 3, 4]);
     expect(frames[3].shape).toEqual([4, 195, 487]);
     expect(frames[3].patch).toEqual({ offset: [3, 0, 0], shape: [1, 195, 487] });
-    const sub = subscribeArray(`live/${run.key}/primary/saxs_det_image`, { baseUrl: BASE_URL, start: 1 });
+    const sub = subscribeArray(`live/${run.key}/primary/saxs_det_image`, { context, start: 1 });
     const replay = await collect(sub);
     const ref = replay.find((e) => e.kind === "ref" && e.sequence === 2);
     expect(ref?.kind).toBe("ref");
@@ -208,25 +211,25 @@ describe("server quirks the library relies on", () => {
     const writer = startRun(["--plan", "uascan", "--events", "6", "--rate", "0"]);
     const { uid } = await writer.started;
     await writer.done;
-    const table = subscribeTable(`live/${uid}/primary/internal`, { baseUrl: BASE_URL, start: 1 });
+    const table = subscribeTable(`live/${uid}/primary/internal`, { context, start: 1 });
     const rows = await collect(table);
     expect(rows.map((r) => (r.kind === "rows" ? r.sequence : -1))).toEqual([1, 2, 3, 4, 5, 6]);
     expect(table.subscription.stats.closeCode).toBe(1000);
     // Sequence 7 is the end-of-stream marker: never delivered, but reaching it closes the socket.
-    const atMarker = await rawConnect(streamUrl(BASE_URL, `live/${uid}/primary/internal`, "msgpack", 7));
+    const atMarker = await rawConnect(streamUrl(context, `live/${uid}/primary/internal`, "msgpack", 7));
     expect(atMarker).toMatchObject({ code: 1000, reason: "Producer ended stream", messages: 1 });
-    const beyond = await rawConnect(streamUrl(BASE_URL, `live/${uid}/primary/internal`, "msgpack", 8));
+    const beyond = await rawConnect(streamUrl(context, `live/${uid}/primary/internal`, "msgpack", 8));
     expect(beyond).toEqual({ messages: 1 }); // the schema, then silence (closed by us after 3 s)
     // Without start, a finished node sends its schema and then nothing, forever.
-    const noStart = await rawConnect(streamUrl(BASE_URL, `live/${uid}/primary/internal`, "msgpack"));
+    const noStart = await rawConnect(streamUrl(context, `live/${uid}/primary/internal`, "msgpack"));
     expect(noStart).toEqual({ messages: 1 });
   }, 60_000);
 
   it("handshake refusals are HTTP statuses the client reports: 404 missing node, 401 wrong key, 403 bad envelope", async () => {
-    const missing = await caught(collect(subscribe("live/no-such-run", { baseUrl: BASE_URL })));
+    const missing = await caught(collect(subscribe("live/no-such-run", { context })));
     expect(missing.code).toBe("not-found");
     expect(missing.status).toBe(404);
-    const wrongKey = await caught(collect(subscribe("live", { baseUrl: BASE_URL, apiKey: "wrongkey123" })));
+    const wrongKey = await caught(collect(subscribe("live", { context: new Context({ baseUrl: BASE_URL, apiKey: "wrongkey123" }) })));
     expect(wrongKey.status).toBe(401);
     expect(wrongKey.message).not.toContain("wrongkey123");
     const badEnvelope = await rawConnect(`${BASE_URL.replace(/^http/, "ws")}/api/v1/stream/single/live?envelope_format=xml`);

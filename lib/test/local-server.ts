@@ -1,8 +1,10 @@
 /**
  * A tiny HTTP server owned by a test, for what a real tiled server cannot be made to do on cue:
- * send broken JSON, fail with 503 twice, hang, or echo the headers it received.
+ * send broken JSON, fail with 503 twice, hang, or echo the headers it received; and a raw TCP
+ * server (`rawServers`) for answers node:http will not write: split, broken, endless, or not HTTP.
  */
 import * as http from "node:http";
+import * as net from "node:net";
 import type { AddressInfo } from "node:net";
 import { afterEach } from "vitest";
 
@@ -94,4 +96,89 @@ export function sendChunkedJson(res: http.ServerResponse, status: number, chunks
     else res.end();
   };
   push();
+}
+
+export interface RawConnection {
+  socket: net.Socket;
+  /** The request's head exactly as received (up to and including the blank line). */
+  request: string;
+  /** Resolves when the server side sees the connection closed. */
+  closed: Promise<void>;
+}
+
+export interface RawServer {
+  url: string;
+  port: number;
+  /** Every connection that sent a whole request head, in order (to count attempts). */
+  connections: RawConnection[];
+}
+
+export type RawResponder = (socket: net.Socket, request: string) => void;
+
+/**
+ * `rawServer(respond)` for one test file: a TCP server that reads one request head per connection,
+ * then hands the socket to `respond` to write whatever it likes. Closed (its sockets destroyed)
+ * after the test that started it.
+ */
+export function rawServers(): (respond: RawResponder, host?: string) => Promise<RawServer> {
+  const closers: (() => Promise<void>)[] = [];
+  afterEach(async () => {
+    while (closers.length) await closers.pop()?.();
+  });
+  return async (respond: RawResponder, host = "127.0.0.1") => {
+    const connections: RawConnection[] = [];
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.setNoDelay(true);
+      socket.on("error", () => undefined); // the client destroys sockets on purpose
+      let head = "";
+      let closedResolve: () => void = () => undefined;
+      const closed = new Promise<void>((resolve) => (closedResolve = resolve));
+      socket.on("close", () => {
+        sockets.delete(socket);
+        closedResolve();
+      });
+      const onData = (data: Buffer) => {
+        head += data.toString("latin1");
+        const end = head.indexOf("\r\n\r\n");
+        if (end < 0) return;
+        socket.off("data", onData);
+        const request = head.slice(0, end + 4);
+        connections.push({ socket, request, closed });
+        respond(socket, request);
+      };
+      socket.on("data", onData);
+    });
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
+    const { port } = server.address() as AddressInfo;
+    closers.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const socket of sockets) socket.destroy();
+          server.close(() => resolve());
+        }),
+    );
+    return { url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`, port, connections };
+  };
+}
+
+/**
+ * Write `total` bytes of `byte` in pieces of `piece` bytes, one piece every `everyMs` ms (a slow but
+ * steady body), stopping early if the client goes away. Resolves when done or abandoned.
+ */
+export function dribbleBody(write: (chunk: Buffer) => void, isGone: () => boolean, total: number, piece: number, everyMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    let sent = 0;
+    const timer: NodeJS.Timeout = setInterval(() => {
+      if (isGone() || sent >= total) {
+        clearInterval(timer);
+        resolve();
+        return;
+      }
+      const n = Math.min(piece, total - sent);
+      write(Buffer.alloc(n, 0x5a));
+      sent += n;
+    }, everyMs);
+  });
 }

@@ -1,13 +1,14 @@
 // The notebooks are the library's showcase: their code must need no type assertion, so a reader
 // never learns to fight the types. Every code cell of notebooks/*.ipynb is parsed with the
 // TypeScript compiler and checked for `x as T` (`as const` included), `<T>x`, `x!` and `any`.
-// Imports such as `import * as fs` are not assertions. No server or kernel needed.
+// Imports such as `import * as fs` are not assertions. Their helper, notebooks/replica.ts, too.
+// No server or kernel needed.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { projectRoot } from "../snapshots";
+import { PROJECT_ROOT } from "./replicas";
 
 interface Cast {
   /** What was found: "as", "as const", "<T>", "!" or "any". */
@@ -127,9 +128,21 @@ describe("the detector", () => {
 
 describe("notebooks/*.ipynb", () => {
   it("no code cell uses a type assertion (as, as const, <T>), a non-null assertion (!) or any", () => {
-    const dir = path.join(projectRoot(), "notebooks");
-    expect(fs.readdirSync(dir).filter((n) => n.endsWith(".ipynb")).length).toBeGreaterThan(0);
+    const dir = path.join(PROJECT_ROOT, "notebooks");
+    const names = fs.readdirSync(dir).filter((n) => n.endsWith(".ipynb"));
+    expect(names.length).toBeGreaterThanOrEqual(6);
+    // The real notebooks, not an empty folder: each imports the client by its package name.
+    for (const name of names) {
+      const notebook = JSON.parse(fs.readFileSync(path.join(dir, name), "utf8")) as { cells: { cell_type: string; source?: string | string[] }[] };
+      const code = notebook.cells.filter((c) => c.cell_type === "code").map(cellSource).join("\n");
+      expect(code, name).toMatch(/from "tiled-client(\/[a-z]+)?"/);
+    }
     const casts = castsInNotebooks(dir);
     expect(casts, `${casts.length} casts in the notebooks (cell numbers count every cell, from 1):\n  ${casts.join("\n  ")}\n`).toEqual([]);
+  });
+
+  it("notebooks/replica.ts, the helper every notebook imports, has none either", () => {
+    const source = fs.readFileSync(path.join(PROJECT_ROOT, "notebooks", "replica.ts"), "utf8");
+    expect(castsIn(source)).toEqual([]);
   });
 });

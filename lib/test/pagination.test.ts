@@ -1,10 +1,13 @@
 // pagination.ts: pages of at most 300, filters and sort re-added to links.next, tiled 0.2.20's early
-// null next link followed by offset, and no infinite loops (on a local server).
+// null next link followed by offset, and no infinite loops (on a local server): a next link seen
+// before, and (issue 19, item 7) next links that keep changing yet bring nothing new, or more than
+// the server announced.
 import { describe, expect, it } from "vitest";
 import { checkPageSize, paginate, withCountField } from "../pagination";
 import { Eq, queriesToParams } from "../queries";
 import { searchSuffix } from "../requests";
-import { Transport } from "../transport";
+import { Context } from "../context";
+import { caught } from "./caught";
 import { localServers, sendJson } from "./local-server";
 
 const serve = localServers();
@@ -24,7 +27,7 @@ describe("pagination", () => {
       // Like tiled: next always set, even past the end.
       sendJson(res, 200, { data, links: { next: `http://${req.headers.host}/api/v1/search/c?page[offset]=${offset + 2}&page[limit]=2` }, meta: { count: 4 } });
     });
-    const transport = new Transport({ baseUrl: server.url });
+    const transport = new Context({ baseUrl: server.url }).transport;
     const ids: string[] = [];
     const params = queriesToParams([Eq("start.plan_name", "scan")]);
     for await (const page of paginate(transport, `${server.url}/api/v1/search/c`, { params, sort: ["-start.time"], pageSize: 2 })) ids.push(...page.data.map((d) => d.id));
@@ -47,7 +50,7 @@ describe("pagination", () => {
       const data = items.slice(offset, offset + limit).map((id) => ({ id, attributes: { ancestors: [] } }));
       sendJson(res, 200, { data, links: { next: null }, meta: { count: 2 } });
     });
-    const transport = new Transport({ baseUrl: server.url });
+    const transport = new Context({ baseUrl: server.url }).transport;
     const ids: string[] = [];
     for await (const page of paginate(transport, `${server.url}/api/v1/search/c`, { params: [["fields", ""]], sort: ["start.time"], pageSize: 2 })) {
       ids.push(...page.data.map((d) => d.id));
@@ -69,7 +72,7 @@ describe("pagination", () => {
       const next = start + 2 < items.length ? `http://${req.headers.host}/api/v1/search/c?page[cursor]=${last}&page[limit]=2` : null;
       sendJson(res, 200, { data, links: { next }, meta: { count: 4 } });
     });
-    const transport = new Transport({ baseUrl: server.url });
+    const transport = new Context({ baseUrl: server.url }).transport;
     const ids: string[] = [];
     for await (const page of paginate(transport, `${server.url}/api/v1/search/c`, { params: [["fields", ""]], pageSize: 2 })) ids.push(...page.data.map((d) => d.id));
     expect(ids).toEqual(items);
@@ -86,7 +89,7 @@ describe("pagination", () => {
     const server = await serve((req, res) =>
       sendJson(res, 200, { data: [{ id: "a", attributes: { ancestors: [] } }], links: { next: `http://${req.headers.host}/api/v1/search/c?page[limit]=1` }, meta: { count: 1 } }),
     );
-    const transport = new Transport({ baseUrl: server.url });
+    const transport = new Context({ baseUrl: server.url }).transport;
     const run = async () => {
       for await (const _page of paginate(transport, `${server.url}/api/v1/search/c`, { pageSize: 1 })) {
         /* read */
@@ -94,5 +97,89 @@ describe("pagination", () => {
     };
     await expect(run()).rejects.toThrow(/already read; stopping instead of looping/);
     expect(server.requests.length).toBeLessThanOrEqual(2);
+  });
+});
+
+/** Read every page of a walk; the ids in order (or the walk's error, through `caught`). */
+async function walk(url: string, options: Parameters<typeof paginate>[2] = {}): Promise<string[]> {
+  const { transport } = new Context({ baseUrl: new URL(url).origin });
+  const ids: string[] = [];
+  for await (const page of paginate(transport, url, options)) ids.push(...page.data.map((d) => d.id));
+  return ids;
+}
+
+const item = (id: string) => ({ id, attributes: { ancestors: [] } });
+
+describe("19.7 a walk whose next links never end is stopped with invalid-response", () => {
+  it("19.7 a next link whose offset keeps growing past the count, the server repeating its last page", async () => {
+    const server = await serve((req, res) => {
+      const offset = Number(new URL(req.url ?? "", "http://x").searchParams.get("page[offset]") ?? 0);
+      // Past the end, this server answers the last page again rather than an empty one, and links on.
+      const start = Math.min(offset, 2);
+      sendJson(res, 200, {
+        data: [item(`k${start}`), item(`k${start + 1}`)],
+        links: { next: `http://${req.headers.host}/api/v1/search/c?page[offset]=${offset + 2}&page[limit]=2` },
+        meta: { count: 4 },
+      });
+    });
+    const err = await caught(walk(`${server.url}/api/v1/search/c`, { pageSize: 2, params: [["fields", ""]] }));
+    expect(err.code).toBe("invalid-response");
+    expect(err.message).toContain("all seen before; stopping instead of looping");
+    expect(server.requests.map((r) => new URL(r.url, "http://x").searchParams.get("page[offset]"))).toEqual([null, "2", "4"]);
+  });
+
+  it("19.7 a next link that cycles through the same pages with new parameters each time", async () => {
+    let n = 0;
+    const server = await serve((req, res) => {
+      const offset = Number(new URL(req.url ?? "", "http://x").searchParams.get("page[offset]") ?? 0);
+      n++;
+      // Offsets 0, 2, 0, 2, … each link carrying a fresh page parameter, so no URL repeats.
+      sendJson(res, 200, {
+        data: [item(`k${offset}`), item(`k${offset + 1}`)],
+        links: { next: `http://${req.headers.host}/api/v1/search/c?page[offset]=${(offset + 2) % 4}&page[limit]=2&page[nonce]=${n}` },
+        meta: { count: 4 },
+      });
+    });
+    const err = await caught(walk(`${server.url}/api/v1/search/c`, { pageSize: 2, params: [["fields", ""]] }));
+    expect(err.code).toBe("invalid-response");
+    expect(err.message).toContain("all seen before");
+    expect(server.requests).toHaveLength(3);
+    expect(new Set(server.requests.map((r) => r.url)).size).toBe(3);
+  });
+
+  it("19.7 a server that announces count N but keeps giving new keys", async () => {
+    const server = await serve((req, res) => {
+      const offset = Number(new URL(req.url ?? "", "http://x").searchParams.get("page[offset]") ?? 0);
+      sendJson(res, 200, {
+        data: [item(`k${offset}`), item(`k${offset + 1}`)],
+        links: { next: `http://${req.headers.host}/api/v1/search/c?page[offset]=${offset + 2}&page[limit]=2` },
+        meta: { count: 5 },
+      });
+    });
+    const ids: string[] = [];
+    const { transport } = new Context({ baseUrl: server.url });
+    const err = await caught(
+      (async () => {
+        for await (const page of paginate(transport, `${server.url}/api/v1/search/c`, { pageSize: 2 })) ids.push(...page.data.map((d) => d.id));
+      })(),
+    );
+    expect(err.code).toBe("invalid-response");
+    expect(err.message).toContain("announced 5 entries but its pages hold more");
+    // The pages within the announced count were given; the one past it was not.
+    expect(ids).toEqual(["k0", "k1", "k2", "k3"]);
+    expect(server.requests).toHaveLength(3);
+  });
+
+  it("the bounds leave alone a catalog that grows while it is walked (a live catalog): the largest count announced holds", async () => {
+    let count = 4;
+    const server = await serve((req, res) => {
+      const offset = Number(new URL(req.url ?? "", "http://x").searchParams.get("page[offset]") ?? 0);
+      count += 1; // a run was added since the last page
+      const data = offset < count ? [item(`k${offset}`), item(`k${offset + 1}`)].slice(0, count - offset) : [];
+      sendJson(res, 200, { data, links: { next: data.length ? `http://${req.headers.host}/api/v1/search/c?page[offset]=${offset + 2}&page[limit]=2` : null }, meta: { count } });
+    });
+    const ids = await walk(`${server.url}/api/v1/search/c`, { pageSize: 2 });
+    expect(ids.slice(0, 4)).toEqual(["k0", "k1", "k2", "k3"]);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromUri } from "../client/from-uri";
 import type { Container } from "../client/container";
 import { slice } from "../slice";
-import { projectRoot } from "../snapshots";
+import { PROJECT_ROOT } from "./replicas";
 import { runPython, startThrowawayServer } from "./throwaway-server";
 import type { ThrowawayServer } from "./throwaway-server";
 
@@ -17,7 +17,7 @@ let dtypes: Container;
 
 beforeAll(async () => {
   server = await startThrowawayServer();
-  runPython(path.join(projectRoot(), "lib", "test", "fixtures", "write_dtype_arrays.py"), [server.url, server.apiKey]);
+  runPython(path.join(PROJECT_ROOT, "lib", "test", "fixtures", "write_dtype_arrays.py"), [server.url, server.apiKey]);
   dtypes = await (await fromUri(server.url)).get("dtypes", { kind: "container" });
 });
 afterAll(async () => {

@@ -1,23 +1,25 @@
 // The same scenarios as integration.live.test.ts, answered from data-snapshots/ with no server and no
 // Python: unit tests on recorded responses. Record them with the replica running:
 //   TILED_SNAPSHOTS=record npx vitest run lib/test/integration.live.test.ts   (part of `npm run snapshots:record`)
+// The replayer (the testing entry's snapshotHttp) is plugged in as the client's http option and
+// answers every request; the base URLs are closed ports, so a request that escaped it would fail.
 import { beforeAll, describe, expect, it } from "vitest";
 import { fromUri } from "../client/from-uri";
 import type { Container } from "../client/container";
 import { TiledError } from "../errors";
-import { replicas } from "./replicas";
+import { snapshotOptions } from "./replicas";
 import * as s from "./scenarios";
 
-// The SQL replica's recordings replay under any base URL but the legacy one's (TILED_LEGACY_URL,
-// default :8001), which replays from data-snapshots/legacy.
-const BASE_URL = "http://127.0.0.1:8000";
-const offline = { snapshots: "replay" as const };
+const SQL_URL = "http://127.0.0.1:9";
+const LEGACY_URL = "http://127.0.0.1:10";
+const sqlReplay = snapshotOptions("replay", "SQL", SQL_URL);
+const legacyReplay = snapshotOptions("replay", "legacy", LEGACY_URL);
 let root: Container;
 let legacy: Container;
 
 beforeAll(async () => {
-  root = await fromUri(BASE_URL, offline);
-  legacy = await fromUri(replicas()[1].url, offline);
+  root = await fromUri(SQL_URL, sqlReplay);
+  legacy = await fromUri(LEGACY_URL, legacyReplay);
 });
 
 describe.each([
@@ -40,10 +42,10 @@ describe("replayed from data-snapshots/ (no server)", () => {
     s.expectLooseMatches(await s.looseMatches(root));
   });
   it("the hand-built request path (requestsTiled)", async () => {
-    s.expectHandBuilt(await s.handBuilt(BASE_URL, offline));
+    s.expectHandBuilt(await s.handBuilt(SQL_URL, sqlReplay));
   });
   it("the 2022 requests on the legacy replica", async () => {
-    s.expectHandBuilt2022(await s.handBuilt2022(replicas()[1].url, offline));
+    s.expectHandBuilt2022(await s.handBuilt2022(LEGACY_URL, legacyReplay));
   });
   it("databroker's own queries, and the refusals", async () => {
     s.expectDatabrokerQueries(await s.databrokerQueries(legacy));

@@ -3,20 +3,62 @@
  * (TILED_URL, default http://127.0.0.1:8000) and the legacy databroker MongoAdapter
  * (TILED_LEGACY_URL, default http://127.0.0.1:8001). `requireServer` fails, not skips, with what
  * to run when a server does not answer.
+ *
+ * The library does not know the replicas, nor read TILED_SNAPSHOTS: this helper does, as the
+ * notebooks' own helper (notebooks/replica.ts) does. With TILED_SNAPSHOTS=record (or replay) a
+ * replica's `options` plug the testing entry's snapshot recorder (or replayer) into the client as
+ * its `http` option, writing to (or reading from) data-snapshots/sql or data-snapshots/legacy
+ * (TILED_SNAPSHOT_DIR moves the root). Unset, `options` is empty: the client talks to the server.
  */
-export const DEFAULT_LEGACY_URL = "http://127.0.0.1:8001";
+import * as path from "node:path";
+import type { ContextOptions } from "../context";
 import { DEFAULT_BASE_URL } from "../config";
+import { snapshotHttp } from "../testing/snapshots";
+import type { SnapshotMode } from "../testing/snapshots";
+
+export const DEFAULT_LEGACY_URL = "http://127.0.0.1:8001";
+
+/** The repository's root (this file is lib/test/replicas.ts). */
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+
+export type ReplicaName = "SQL" | "legacy";
 
 export interface Replica {
-  name: "SQL" | "legacy";
+  name: ReplicaName;
   url: string;
+  /** Where this replica's recordings live: data-snapshots/sql or data-snapshots/legacy. */
+  snapshotDir: string;
+  /** What to give fromUri / requestsTiled / a Context: empty, unless TILED_SNAPSHOTS says record or replay. */
+  options: ContextOptions;
   requireServer: () => Promise<void>;
 }
 
-function replica(name: Replica["name"], url: string, start: string): Replica {
+/** The folder of one replica's recordings. */
+export function snapshotDir(name: ReplicaName): string {
+  const root = process.env.TILED_SNAPSHOT_DIR || path.join(PROJECT_ROOT, "data-snapshots");
+  return path.join(root, name === "SQL" ? "sql" : "legacy");
+}
+
+/** Options that record into, or replay from, a replica's recordings, for a server at `url`. */
+export function snapshotOptions(mode: SnapshotMode, name: ReplicaName, url: string): ContextOptions {
+  return { http: snapshotHttp({ mode, dir: snapshotDir(name), baseUrl: url, projectRoot: PROJECT_ROOT }) };
+}
+
+/** TILED_SNAPSHOTS as a mode: undefined when unset or "live"; anything else than record/replay is an error. */
+export function snapshotModeFromEnv(): SnapshotMode | undefined {
+  const mode = (process.env.TILED_SNAPSHOTS ?? "").trim().toLowerCase();
+  if (mode === "" || mode === "live") return undefined;
+  if (mode !== "record" && mode !== "replay") throw new Error(`TILED_SNAPSHOTS=${mode}: expected record, replay, or unset.`);
+  return mode;
+}
+
+function replica(name: ReplicaName, url: string, start: string): Replica {
+  const mode = snapshotModeFromEnv();
   return {
     name,
     url,
+    snapshotDir: snapshotDir(name),
+    options: mode === undefined ? {} : snapshotOptions(mode, name, url),
     requireServer: async () => {
       try {
         const response = await fetch(`${url}/api/v1/`, { signal: AbortSignal.timeout(5_000) });
@@ -28,7 +70,7 @@ function replica(name: Replica["name"], url: string, start: string): Replica {
   };
 }
 
-export function replicas(): Replica[] {
+export function replicas(): [Replica, Replica] {
   const sql = (process.env.TILED_URL || DEFAULT_BASE_URL).replace(/\/+$/, "");
   const legacy = (process.env.TILED_LEGACY_URL || DEFAULT_LEGACY_URL).replace(/\/+$/, "");
   return [replica("SQL", sql, "bin/replica start"), replica("legacy", legacy, "bin/replica start --layout mongo")];

@@ -1,6 +1,7 @@
 // requests.ts: the demo's hand-built requests (requestsTiled, tiledUri, searchSuffix). A hand-built
 // path that would escape its catalog guards against hostile input (issue 10, item 1).
 import { describe, expect, it } from "vitest";
+import { Context } from "../context";
 import { Eq } from "../queries";
 import { requestsTiled, requestsTiledBytes, searchSuffix, searchUrlSearchParams, tiledUri } from "../requests";
 import { caught } from "./caught";
@@ -31,7 +32,7 @@ describe("URL building", () => {
   });
 });
 
-describe("transport options", () => {
+describe("context and its options", () => {
   const serve = localServers();
   it("each one given is honoured, not lost to the shared transport of the origin", async () => {
     const page = { data: [{ id: "x".repeat(200), attributes: { ancestors: [] } }], links: { next: null }, meta: { count: 1 } };
@@ -49,5 +50,22 @@ describe("transport options", () => {
     const agents = server.requests.filter((r) => r.url.startsWith("/api/v1/array")).map((r) => r.headers["user-agent"]);
     expect(agents[0]).toBeUndefined();
     expect(agents[1]).toMatch(/node-fetch/);
+  });
+
+  it("a given context is used (its API key, its caps); a context for another server is bad-input, and nothing is sent", async () => {
+    const KEY = "contextkey0123456789";
+    const page = { data: [], links: { next: null }, meta: { count: 0 } };
+    const server = await serve((req, res) => ((req.url ?? "").startsWith("/api/v1/array") ? sendBytes(res, new Uint8Array(8)) : sendJson(res, 200, page)));
+    const port = Number(new URL(server.url).port);
+    const context = new Context({ baseUrl: server.url, apiKey: KEY });
+    await requestsTiled("127.0.0.1", "c", { port, context });
+    await requestsTiledBytes("127.0.0.1", "c/a", { port, context, api: "/api/v1/array/full", accept: "application/octet-stream" });
+    expect(server.requests.map((r) => r.headers.authorization)).toEqual([`Apikey ${KEY}`, `Apikey ${KEY}`]);
+    const elsewhere = new Context({ baseUrl: "http://127.0.0.1:9", apiKey: KEY });
+    const err = await caught(requestsTiled("127.0.0.1", "c", { port, context: elsewhere }));
+    expect(err.code).toBe("bad-input");
+    expect(err.message).toContain("its credentials would not be sent there");
+    expect(err.message).not.toContain(KEY);
+    expect(server.requests).toHaveLength(2);
   });
 });

@@ -3,7 +3,7 @@
 // no server (the Context's transport is never used).
 import { describe, expect, it } from "vitest";
 import { z } from "zod";
-import { Context } from "../client/context";
+import { Context } from "../context";
 import { BlueskyRun } from "../client/run";
 import { NodeResource } from "../schemas/node";
 import { thrown } from "./caught";
@@ -26,7 +26,7 @@ const START = {
 };
 
 function runWith(metadata: Record<string, unknown>): BlueskyRun {
-  const context = new Context({ baseUrl: "http://127.0.0.1:9", snapshots: "live" });
+  const context = new Context({ baseUrl: "http://127.0.0.1:9" });
   const item = NodeResource.parse(nodeJson(["bdp2022", UID], "container", { specs: [{ name: "BlueskyRun", version: "3.0" }], metadata }));
   return new BlueskyRun(context, item, ["bdp2022", UID]);
 }

@@ -16,7 +16,10 @@ import { summary } from "../summary";
 import type { RunSummary } from "../summary";
 import { isotimeToTimestamp } from "../time";
 import { formatTree } from "../tree";
-import type { TransportOptions } from "../settings";
+import type { RequestsTiledOptions } from "../requests";
+
+/** How the hand-built requests are sent (a replica's options: its recorder or replayer), apart from the URI's own parts. */
+type SendOptions = Omit<RequestsTiledOptions, "api" | "suffix" | "port" | "scheme">;
 
 export const ZONE = "US/Central";
 export const LAST_PUSH_UID = "ae762f9c-4933-4aa4-a720-147f4aaab6fd";
@@ -139,7 +142,7 @@ export function expectLooseMatches(r: Awaited<ReturnType<typeof looseMatches>>):
 }
 
 /** The demo's hand-built request, as requestsTiled sends it. */
-export async function handBuilt(baseUrl: string, options: Omit<TransportOptions, "baseUrl"> = {}) {
+export async function handBuilt(baseUrl: string, options: SendOptions = {}) {
   const { hostname, port } = new URL(baseUrl);
   const suffix = searchSuffix({
     queries: [Key("start.time").ge(isotimeToTimestamp("2022-05-01", ZONE)), Key("start.time").lt(isotimeToTimestamp("2022-11-01", ZONE))],
@@ -160,7 +163,7 @@ export function expectHandBuilt(r: Awaited<ReturnType<typeof handBuilt>>): void 
 }
 
 /** The demo's three 2022 requests, verbatim (bare keys, time_range, page[limit]=0, sort=time), as a databroker server answers them. */
-export async function handBuilt2022(baseUrl: string, options: Omit<TransportOptions, "baseUrl"> = {}) {
+export async function handBuilt2022(baseUrl: string, options: SendOptions = {}) {
   const { hostname, port } = new URL(baseUrl);
   const get = (suffix: string) => requestsTiled(hostname, "bdp2022", { ...options, port: Number(port || 80), suffix });
   const summarize = (page: Awaited<ReturnType<typeof get>>) => {

@@ -10,7 +10,7 @@ import { socketHttp as socketGet } from "../http/socket-get";
 import { BodyCutShort } from "../http/types";
 import type { BodySink, HttpResponse } from "../http/types";
 import { caught } from "./caught";
-import { closedPort, startLocalServer } from "./local-server";
+import { closedPort, rawServers, startLocalServer } from "./local-server";
 import type { Handler, LocalServer } from "./local-server";
 
 const closers: Array<() => Promise<void>> = [];
@@ -24,57 +24,7 @@ async function serve(handler: Handler): Promise<LocalServer> {
   return server;
 }
 
-interface RawConnection {
-  socket: net.Socket;
-  /** The request's head exactly as received (up to and including the blank line). */
-  request: string;
-  /** Resolves when the server side sees the connection closed. */
-  closed: Promise<void>;
-}
-
-interface RawServer {
-  url: string;
-  port: number;
-  connections: RawConnection[];
-}
-
-/** A TCP server that reads one request head, then hands the socket to `respond` to write whatever it likes. */
-async function rawServer(respond: (socket: net.Socket, request: string) => void, host = "127.0.0.1"): Promise<RawServer> {
-  const connections: RawConnection[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.setNoDelay(true);
-    socket.on("error", () => undefined); // the client destroys sockets on purpose
-    let head = "";
-    let closedResolve: () => void = () => undefined;
-    const closed = new Promise<void>((resolve) => (closedResolve = resolve));
-    socket.on("close", () => {
-      sockets.delete(socket);
-      closedResolve();
-    });
-    const onData = (data: Buffer) => {
-      head += data.toString("latin1");
-      const end = head.indexOf("\r\n\r\n");
-      if (end < 0) return;
-      socket.off("data", onData);
-      const request = head.slice(0, end + 4);
-      connections.push({ socket, request, closed });
-      respond(socket, request);
-    };
-    socket.on("data", onData);
-  });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
-  const { port } = server.address() as AddressInfo;
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  return { url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`, port, connections };
-}
+const rawServer = rawServers();
 
 /** Count the connections a port receives (to prove that none was made). */
 async function countingServer(): Promise<{ url: string; count: () => number }> {

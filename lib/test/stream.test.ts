@@ -6,6 +6,7 @@ import { BlueskyEventStream } from "../client/stream";
 import { caught } from "./caught";
 import { sendJson, startLocalServer } from "./local-server";
 import type { LocalServer } from "./local-server";
+import { ABOUT } from "./tiled-json";
 
 const servers: LocalServer[] = [];
 afterEach(async () => {
@@ -22,7 +23,8 @@ describe("a stream of neither layout", () => {
     const children = [node("frames", ["cat", "run", "primary"], "container", []), node("notes", ["cat", "run", "primary"], "container", [])];
     const server = await startLocalServer((req, res) => {
       const path = new URL(req.url ?? "", "http://x").pathname;
-      if (path === "/api/v1/metadata/cat/run/primary") sendJson(res, 200, { data: stream });
+      if (path === "/api/v1/") sendJson(res, 200, ABOUT); // fromUri asks for the server's about first
+      else if (path === "/api/v1/metadata/cat/run/primary") sendJson(res, 200, { data: stream });
       else if (path === "/api/v1/search/cat/run/primary") sendJson(res, 200, { data: children, links: { next: null }, meta: { count: 2 } });
       else if (path === "/api/v1/metadata/cat/run/primary/notes") sendJson(res, 200, { data: children[1] });
       else sendJson(res, 404, { detail: `No such entry: ${path}` });

@@ -7,8 +7,8 @@ import type { ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { projectRoot } from "../snapshots";
 import { closedPort } from "./local-server";
+import { PROJECT_ROOT } from "./replicas";
 
 export interface ThrowawayServer {
   url: string;
@@ -17,7 +17,7 @@ export interface ThrowawayServer {
 }
 
 export async function startThrowawayServer(): Promise<ThrowawayServer> {
-  const root = projectRoot();
+  const root = PROJECT_ROOT;
   const tiled = path.join(root, ".venv", "bin", "tiled");
   if (!fs.existsSync(tiled)) throw new Error(`${tiled} is missing: run \`bash scripts/setup.sh\` first.`);
   const port = await closedPort();
@@ -60,7 +60,7 @@ export async function startThrowawayServer(): Promise<ThrowawayServer> {
 
 /** Run a Python fixture script with the project's venv; throw with its output if it fails. */
 export function runPython(script: string, args: string[]): void {
-  const python = path.join(projectRoot(), ".venv", "bin", "python");
+  const python = path.join(PROJECT_ROOT, ".venv", "bin", "python");
   const result = spawnSync(python, [script, ...args], { encoding: "utf8" });
   if (result.status !== 0) throw new Error(`${path.basename(script)} failed:\n${result.stdout}\n${result.stderr}`);
 }
