@@ -162,23 +162,3 @@ export function rawServers(): (respond: RawResponder, host?: string) => Promise<
     return { url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`, port, connections };
   };
 }
-
-/**
- * Write `total` bytes of `byte` in pieces of `piece` bytes, one piece every `everyMs` ms (a slow but
- * steady body), stopping early if the client goes away. Resolves when done or abandoned.
- */
-export function dribbleBody(write: (chunk: Buffer) => void, isGone: () => boolean, total: number, piece: number, everyMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    let sent = 0;
-    const timer: NodeJS.Timeout = setInterval(() => {
-      if (isGone() || sent >= total) {
-        clearInterval(timer);
-        resolve();
-        return;
-      }
-      const n = Math.min(piece, total - sent);
-      write(Buffer.alloc(n, 0x5a));
-      sent += n;
-    }, everyMs);
-  });
-}

@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
 import * as zlib from "node:zlib";
 import fetch from "node-fetch";
 import { afterEach, describe, expect, it } from "vitest";
-import { socketHttp as socketGet } from "../http/socket-get";
+import { socketHttp } from "../http/socket-get";
 import { BodyCutShort } from "../http/types";
 import type { BodySink, HttpResponse } from "../http/types";
 import { caught } from "./caught";
@@ -98,7 +98,7 @@ describe("bodies with Content-Length", () => {
       next();
     });
     const sinks: number[] = [];
-    const response = await socketGet(request(`${server.url}/array?x=1`), (status) => (sinks.push(status), {}));
+    const response = await socketHttp(request(`${server.url}/array?x=1`), (status) => (sinks.push(status), {}));
     expect(sinks).toEqual([200]);
     expect(response.status).toBe(200);
     expect(response.url).toBe(`${server.url}/array?x=1`);
@@ -116,7 +116,7 @@ describe("bodies with Content-Length", () => {
     });
     const whole = new Uint8Array(data.byteLength + 1000).fill(0xee);
     const into = whole.subarray(517, 517 + data.byteLength);
-    const response = await socketGet(request(server.url), () => ({ expectedBytes: data.byteLength, into }));
+    const response = await socketHttp(request(server.url), () => ({ expectedBytes: data.byteLength, into }));
     expect(response.body).toBe(into);
     expect(bytesEqual(into, data)).toBe(true);
     expect(whole.subarray(0, 517).every((b) => b === 0xee)).toBe(true);
@@ -129,7 +129,7 @@ describe("bodies with Content-Length", () => {
       setTimeout(() => socket.write("56789EXTRA"), 30);
     });
     for (const sink of [{ expectedBytes: 100 }, {}] satisfies BodySink[]) {
-      const response = await socketGet(request(server.url), () => sink);
+      const response = await socketHttp(request(server.url), () => sink);
       expect(Buffer.from(response.body).toString()).toBe("0123456789");
     }
   });
@@ -141,11 +141,11 @@ describe("bodies with Content-Length", () => {
       res.writeHead(200, { "content-length": String(body.byteLength) });
       res.end(body);
     });
-    const full = await socketGet(request(`${server.url}/full`), () => ({ expectedBytes: 1_000_000 }));
+    const full = await socketHttp(request(`${server.url}/full`), () => ({ expectedBytes: 1_000_000 }));
     expect(full.body.byteOffset).toBe(0);
     expect(full.body.buffer.byteLength).toBe(1_000_000);
     expect(bytesEqual(full.body, data)).toBe(true);
-    const short = await socketGet(request(`${server.url}/short`), () => ({ expectedBytes: 1_000_000 }));
+    const short = await socketHttp(request(`${server.url}/short`), () => ({ expectedBytes: 1_000_000 }));
     expect(short.body.byteLength).toBe(999_000);
     expect(short.body.byteOffset).toBe(0);
     expect(bytesEqual(short.body, data.subarray(0, 999_000))).toBe(true);
@@ -157,7 +157,7 @@ describe("bodies with Content-Length", () => {
       socket.write(`HTTP/1.1 ${status}\r\n\r\n`); // and the connection stays open
     });
     for (const [path, status] of [["/empty", 200], ["/204", 204], ["/304", 304]] as const) {
-      const response = await socketGet(request(`${server.url}${path}`), () => ({ expectedBytes: 10 }));
+      const response = await socketHttp(request(`${server.url}${path}`), () => ({ expectedBytes: 10 }));
       expect(response.status).toBe(status);
       expect(response.body.byteLength).toBe(0);
     }
@@ -169,7 +169,7 @@ describe("the request", () => {
     const server = await rawServer((socket, req) => {
       socket.end(`HTTP/1.1 200 OK\r\nContent-Length: ${Buffer.byteLength(req, "latin1")}\r\n\r\n${req}`, "latin1");
     });
-    const response = await socketGet(
+    const response = await socketHttp(
       request(`${server.url}/api/v1/array/full/a%20b?slice=0:2,%3A&format=x#fragment`, { Accept: "application/octet-stream", "Accept-Encoding": "identity", "X-Custom": "naïve café" }),
       () => ({}),
     );
@@ -195,7 +195,7 @@ describe("the request", () => {
       { "content-length": "0" },
     ];
     for (const headers of cases) {
-      const err = await caught(socketGet(request(server.url, headers), () => ({})));
+      const err = await caught(socketHttp(request(server.url, headers), () => ({})));
       expect(err.code).toBe("bad-input");
     }
     await sleep(50);
@@ -204,7 +204,7 @@ describe("the request", () => {
 
   it("only http: URLs: https: and others are bad-input", async () => {
     for (const url of ["https://127.0.0.1:1/x", "ftp://127.0.0.1/x", "file:///etc/passwd", "not a url", "http://user:pw@127.0.0.1:1/"]) {
-      const err = await caught(socketGet(request(url), () => ({})));
+      const err = await caught(socketHttp(request(url), () => ({})));
       expect(err.code).toBe("bad-input");
     }
   });
@@ -216,7 +216,7 @@ describe("the request", () => {
     } catch {
       return; // no IPv6 loopback on this machine: nothing to test
     }
-    const response = await socketGet(request(`${server.url}/x`), () => ({}));
+    const response = await socketHttp(request(`${server.url}/x`), () => ({}));
     expect(Buffer.from(response.body).toString("latin1")).toContain(`\r\nHost: [::1]:${server.port}\r\n`);
   });
 });
@@ -227,7 +227,7 @@ describe("parsing the answer", () => {
     const server = await rawServer((socket) => {
       void dribble(socket, `HTTP/1.1 200 OK\r\nX-Split: yes\r\nContent-Length: ${body.length}\r\nX-Later:  padded \t\r\n\r\n${body}`);
     });
-    const response = await socketGet(request(server.url), () => ({}));
+    const response = await socketHttp(request(server.url), () => ({}));
     expect(response.status).toBe(200);
     expect(response.headers.get("x-split")).toBe("yes");
     expect(response.headers.get("X-LATER")).toBe("padded");
@@ -240,7 +240,7 @@ describe("parsing the answer", () => {
       void dribble(socket, "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello");
     });
     const statuses: number[] = [];
-    const response = await socketGet(request(server.url), (status) => (statuses.push(status), {}));
+    const response = await socketHttp(request(server.url), (status) => (statuses.push(status), {}));
     expect(statuses).toEqual([200]);
     expect(response.status).toBe(200);
     expect(response.headers.get("link")).toBeNull();
@@ -249,7 +249,7 @@ describe("parsing the answer", () => {
 
   it("repeated headers are joined with ', '", async () => {
     const server = await rawServer((socket) => socket.end("HTTP/1.1 200 OK\r\nVary: Accept\r\nvary: Accept-Encoding\r\nContent-Length: 0\r\n\r\n"));
-    const response = await socketGet(request(server.url), () => ({}));
+    const response = await socketHttp(request(server.url), () => ({}));
     expect(response.headers.get("Vary")).toBe("Accept, Accept-Encoding");
   });
 
@@ -259,7 +259,7 @@ describe("parsing the answer", () => {
       const line = `X-Big: ${"x".repeat(1000)}\r\n`;
       for (let i = 0; i < 70 && !socket.destroyed; i++) socket.write(line);
     });
-    const err = await caught(socketGet(request(server.url), () => ({})));
+    const err = await caught(socketHttp(request(server.url), () => ({})));
     expect(err.code).toBe("invalid-response");
     expect(err.message).toMatch(/longer than 65536 bytes/);
   });
@@ -269,7 +269,7 @@ describe("parsing the answer", () => {
       socket.end(req.startsWith("GET /garbage") ? "SSH-2.0-OpenSSH_9.0\r\n\r\n" : "HTTP/1.1 200 OK\r\nContent-Length: 12, 13\r\n\r\n");
     });
     for (const path of ["/garbage", "/length"]) {
-      const err = await caught(socketGet(request(`${server.url}${path}`), () => ({})));
+      const err = await caught(socketHttp(request(`${server.url}${path}`), () => ({})));
       expect(err.code).toBe("invalid-response");
     }
   });
@@ -283,7 +283,7 @@ describe("chunked and close-delimited bodies", () => {
       else socket.write(wire); // and stays open: the 0-chunk and the trailers end the body
     });
     for (const path of ["/dribble", "/whole"]) {
-      const response = await socketGet(request(`${server.url}${path}`), () => ({}));
+      const response = await socketHttp(request(`${server.url}${path}`), () => ({}));
       expect(Buffer.from(response.body).toString()).toBe("hello world, chunked");
       expect(response.body.byteOffset).toBe(0);
       expect(response.body.buffer.byteLength).toBe(20);
@@ -296,7 +296,7 @@ describe("chunked and close-delimited bodies", () => {
       socket.end(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}`);
     });
     for (const path of ["/long", "/size"]) {
-      const err = await caught(socketGet(request(`${server.url}${path}`), () => ({})));
+      const err = await caught(socketHttp(request(`${server.url}${path}`), () => ({})));
       expect(err.code).toBe("invalid-response");
     }
   });
@@ -308,10 +308,10 @@ describe("chunked and close-delimited bodies", () => {
       for (let offset = 0; offset < data.byteLength; offset += 300_001) res.write(data.subarray(offset, offset + 300_001));
       res.end();
     });
-    const collected = await socketGet(request(server.url), () => ({}));
+    const collected = await socketHttp(request(server.url), () => ({}));
     expect(bytesEqual(collected.body, data)).toBe(true);
     expect(collected.body.byteOffset).toBe(0);
-    const sized = await socketGet(request(server.url), () => ({ expectedBytes: data.byteLength }));
+    const sized = await socketHttp(request(server.url), () => ({ expectedBytes: data.byteLength }));
     expect(bytesEqual(sized.body, data)).toBe(true);
   });
 
@@ -320,7 +320,7 @@ describe("chunked and close-delimited bodies", () => {
       socket.write("HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nuntil ");
       setTimeout(() => socket.end("the end"), 20);
     });
-    const response = await socketGet(request(server.url), () => ({}));
+    const response = await socketHttp(request(server.url), () => ({}));
     expect(Buffer.from(response.body).toString()).toBe("until the end");
   });
 });
@@ -329,7 +329,7 @@ describe("bodies cut short, too long or too large", () => {
   it("Content-Length 100, 10 bytes, then close: BodyCutShort(10, 100)", async () => {
     const server = await rawServer((socket) => socket.end("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"));
     for (const sink of [{}, { expectedBytes: 100 }, { maxBytes: 1000 }] satisfies BodySink[]) {
-      const err = await rejection(socketGet(request(server.url), () => sink));
+      const err = await rejection(socketHttp(request(server.url), () => sink));
       expect(err).toBeInstanceOf(BodyCutShort);
       expect((err as BodyCutShort).received).toBe(10);
       expect((err as BodyCutShort).announced).toBe(100);
@@ -338,7 +338,7 @@ describe("bodies cut short, too long or too large", () => {
 
   it("a chunked body that stops before its 0-chunk: BodyCutShort with no announced size", async () => {
     const server = await rawServer((socket) => socket.end("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n10\r\n0123"));
-    const err = await rejection(socketGet(request(server.url), () => ({})));
+    const err = await rejection(socketHttp(request(server.url), () => ({})));
     expect(err).toBeInstanceOf(BodyCutShort);
     expect((err as BodyCutShort).received).toBe(9);
     expect((err as BodyCutShort).announced).toBeUndefined();
@@ -346,7 +346,7 @@ describe("bodies cut short, too long or too large", () => {
 
   it("a close before any status line rejects with code ECONNRESET", async () => {
     const server = await rawServer((socket) => socket.end("HTTP/1.1 200 O"));
-    const err = await rejection(socketGet(request(server.url), () => ({})));
+    const err = await rejection(socketHttp(request(server.url), () => ({})));
     expect((err as { code?: string }).code).toBe("ECONNRESET");
   });
 
@@ -356,7 +356,7 @@ describe("bodies cut short, too long or too large", () => {
       else socket.end(`HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n${"x".repeat(6)}\r\n6\r\n${"y".repeat(6)}\r\n0\r\n\r\n`);
     });
     for (const path of ["/announced", "/chunked"]) {
-      const err = await caught(socketGet(request(`${server.url}${path}`), () => ({ expectedBytes: 10 })));
+      const err = await caught(socketHttp(request(`${server.url}${path}`), () => ({ expectedBytes: 10 })));
       expect(err.code).toBe("invalid-response");
       expect(err.message).toContain("The server sent more than the expected 10 bytes.");
     }
@@ -373,7 +373,7 @@ describe("bodies cut short, too long or too large", () => {
       }, 5);
       socket.on("close", () => clearInterval(timer));
     });
-    const err = await caught(socketGet(request(server.url), () => ({ maxBytes: 1024 * 1024 })));
+    const err = await caught(socketHttp(request(server.url), () => ({ maxBytes: 1024 * 1024 })));
     expect(err.code).toBe("too-large");
     expect(err.message).toContain(`${100 * 1024 * 1024} bytes`);
     await server.connections[0].closed;
@@ -391,7 +391,7 @@ describe("bodies cut short, too long or too large", () => {
       }, 1);
       socket.on("close", () => clearInterval(timer));
     });
-    const err = await caught(socketGet(request(server.url), () => ({ maxBytes: 100_000 })));
+    const err = await caught(socketHttp(request(server.url), () => ({ maxBytes: 100_000 })));
     expect(err.code).toBe("too-large");
     await server.connections[0].closed;
     expect(chunks).toBeLessThan(100);
@@ -399,7 +399,7 @@ describe("bodies cut short, too long or too large", () => {
 
   it("a close-delimited body past maxBytes is too-large", async () => {
     const server = await rawServer((socket) => socket.end(`HTTP/1.1 200 OK\r\n\r\n${"a".repeat(5000)}`));
-    const err = await caught(socketGet(request(server.url), () => ({ maxBytes: 4096 })));
+    const err = await caught(socketHttp(request(server.url), () => ({ maxBytes: 4096 })));
     expect(err.code).toBe("too-large");
   });
 });
@@ -412,7 +412,7 @@ describe("errors, redirects and the sink per status", () => {
     });
     const statuses: number[] = [];
     const sinkFor = (status: number): BodySink => (statuses.push(status), status === 200 ? { expectedBytes: 8 } : { maxBytes: 1 << 20 });
-    const response = await socketGet(request(`${server.url}/api/v1/metadata/nope`), sinkFor);
+    const response = await socketHttp(request(`${server.url}/api/v1/metadata/nope`), sinkFor);
     expect(statuses).toEqual([404]);
     expect(response.status).toBe(404);
     expect(JSON.parse(new TextDecoder().decode(response.body))).toEqual({ detail: "No such entry: ['nope']" });
@@ -425,7 +425,7 @@ describe("errors, redirects and the sink per status", () => {
         res.end();
       } else res.end("followed!");
     });
-    const response = await socketGet(request(`${server.url}/moved`), () => ({}));
+    const response = await socketHttp(request(`${server.url}/moved`), () => ({}));
     expect(response.status).toBe(307);
     expect(response.headers.get("LOCATION")).toBe("/elsewhere");
     expect(server.requests.map((r) => r.url)).toEqual(["/moved"]);
@@ -433,7 +433,7 @@ describe("errors, redirects and the sink per status", () => {
 
   it("nothing listening: rejects with the socket's error, code ECONNREFUSED", async () => {
     const port = await closedPort();
-    const err = await rejection(socketGet(request(`http://127.0.0.1:${port}/`), () => ({})));
+    const err = await rejection(socketHttp(request(`http://127.0.0.1:${port}/`), () => ({})));
     expect(err).toBeInstanceOf(Error);
     expect((err as { code?: string }).code).toBe("ECONNREFUSED");
   });
@@ -445,7 +445,7 @@ describe("abort", () => {
     const controller = new AbortController();
     const reason = new Error("cancelled by the caller");
     controller.abort(reason);
-    const err = await rejection(socketGet(request(server.url, {}, controller.signal), () => ({})));
+    const err = await rejection(socketHttp(request(server.url, {}, controller.signal), () => ({})));
     expect(err).toBe(reason);
     await sleep(50);
     expect(server.count()).toBe(0);
@@ -460,7 +460,7 @@ describe("abort", () => {
     const controller = new AbortController();
     const started = Date.now();
     setTimeout(() => controller.abort(), 150);
-    const err = await rejection(socketGet(request(server.url, {}, controller.signal), () => ({ expectedBytes: 10 * 1024 * 1024 })));
+    const err = await rejection(socketHttp(request(server.url, {}, controller.signal), () => ({ expectedBytes: 10 * 1024 * 1024 })));
     const elapsed = Date.now() - started;
     expect((err as Error).name).toBe("AbortError");
     expect(elapsed).toBeLessThan(1000);
@@ -471,11 +471,11 @@ describe("abort", () => {
   it("no abort listener is left after a success or a failure", async () => {
     const server = await rawServer((socket, req) => socket.end(req.startsWith("GET /ok") ? "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" : "HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nshort"));
     const controller = new AbortController();
-    await socketGet(request(`${server.url}/ok`, {}, controller.signal), () => ({}));
+    await socketHttp(request(`${server.url}/ok`, {}, controller.signal), () => ({}));
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
-    await rejection(socketGet(request(`${server.url}/cut`, {}, controller.signal), () => ({})));
+    await rejection(socketHttp(request(`${server.url}/cut`, {}, controller.signal), () => ({})));
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
-    await rejection(socketGet(request(`http://127.0.0.1:${await closedPort()}/`, {}, controller.signal), () => ({})));
+    await rejection(socketHttp(request(`http://127.0.0.1:${await closedPort()}/`, {}, controller.signal), () => ({})));
     expect(getEventListeners(controller.signal, "abort")).toHaveLength(0);
   });
 });
@@ -501,7 +501,7 @@ describe("Content-Encoding", () => {
   it("gzip, deflate (wrapped or raw) and br are decoded: never encoded bytes returned as if decoded", async () => {
     const server = await encodingServer();
     for (const name of Object.keys(encoders)) {
-      const response = await socketGet(request(`${server.url}/${name}`), () => ({}));
+      const response = await socketHttp(request(`${server.url}/${name}`), () => ({}));
       expect(bytesEqual(response.body, text)).toBe(true);
       expect(response.body.byteOffset).toBe(0);
       expect(response.body.buffer.byteLength).toBe(text.byteLength);
@@ -512,13 +512,13 @@ describe("Content-Encoding", () => {
     const server = await encodingServer();
     const whole = new Uint8Array(text.byteLength + 8);
     const into = whole.subarray(8);
-    const response = await socketGet(request(`${server.url}/gzip`), () => ({ expectedBytes: text.byteLength, into }));
+    const response = await socketHttp(request(`${server.url}/gzip`), () => ({ expectedBytes: text.byteLength, into }));
     expect(response.body).toBe(into);
     expect(bytesEqual(into, text)).toBe(true);
-    const over = await caught(socketGet(request(`${server.url}/gzip`), () => ({ expectedBytes: text.byteLength - 1 })));
+    const over = await caught(socketHttp(request(`${server.url}/gzip`), () => ({ expectedBytes: text.byteLength - 1 })));
     expect(over.code).toBe("invalid-response");
     expect(over.message).toContain(`more than the expected ${text.byteLength - 1} bytes`);
-    const tooLarge = await caught(socketGet(request(`${server.url}/br`), () => ({ maxBytes: 10_000 })));
+    const tooLarge = await caught(socketHttp(request(`${server.url}/br`), () => ({ maxBytes: 10_000 })));
     expect(tooLarge.code).toBe("too-large");
   });
 
@@ -527,10 +527,10 @@ describe("Content-Encoding", () => {
       if (req.startsWith("GET /zstd")) socket.end("HTTP/1.1 200 OK\r\nContent-Encoding: zstd\r\nContent-Length: 4\r\n\r\n\x28\xb5\x2f\xfd", "latin1");
       else socket.end("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 10\r\n\r\nnot gzip!!");
     });
-    const zstd = await caught(socketGet(request(`${server.url}/zstd`), () => ({})));
+    const zstd = await caught(socketHttp(request(`${server.url}/zstd`), () => ({})));
     expect(zstd.code).toBe("invalid-response");
     expect(zstd.message).toContain('"zstd"');
-    const corrupt = await caught(socketGet(request(`${server.url}/corrupt`), () => ({})));
+    const corrupt = await caught(socketHttp(request(`${server.url}/corrupt`), () => ({})));
     expect(corrupt.code).toBe("invalid-response");
     expect(corrupt.message).toContain("gzip");
   });
@@ -544,7 +544,7 @@ describe("against node-fetch", () => {
       res.end(data);
     });
     const viaFetch = new Uint8Array(await (await fetch(`${server.url}/data`, { headers: { "Accept-Encoding": "identity" } })).arrayBuffer());
-    const viaSocket: HttpResponse = await socketGet(request(`${server.url}/data`, { "Accept-Encoding": "identity" }), () => ({ expectedBytes: data.byteLength }));
+    const viaSocket: HttpResponse = await socketHttp(request(`${server.url}/data`, { "Accept-Encoding": "identity" }), () => ({ expectedBytes: data.byteLength }));
     expect(viaSocket.body.byteLength).toBe(viaFetch.byteLength);
     expect(bytesEqual(viaSocket.body, viaFetch)).toBe(true);
     expect(bytesEqual(viaSocket.body, data)).toBe(true);

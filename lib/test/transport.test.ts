@@ -7,6 +7,7 @@
 // (local-server.ts): node:http for well-formed answers, raw TCP for the hostile ones. The numbered
 // cases guard against hostile input (issue 10: items 8, 9 and 11) and misbehaving servers (issue 19:
 // items 8, 9, 11 and 13, named "19.N").
+import type { Socket } from "node:net";
 import * as zlib from "node:zlib";
 import { inspect } from "node:util";
 import { tableFromArrays, tableFromIPC, tableToIPC } from "apache-arrow";
@@ -536,7 +537,7 @@ function tableAt(baseUrl: string, options: ContextOptions = {}): TableClient {
 const ARROW_HEAD = `HTTP/1.1 200 OK\r\nContent-Type: ${ARROW_MIME_TYPE}\r\n`;
 
 /** Keep writing `piece` to the socket, as fast as it drains, until the client goes away (a body that never ends). */
-function endless(socket: import("node:net").Socket, piece: Buffer | string, counter: { bytes: number }): void {
+function endless(socket: Socket, piece: Buffer | string, counter: { bytes: number }): void {
   const push = () => {
     while (!socket.destroyed && socket.write(piece)) {
       counter.bytes += piece.length;
