@@ -31,6 +31,8 @@ DEFAULT_PORT = 8000  # the 2022 demo's port
 # databroker's MongoDB layout on mongomock, replica/legacy/), each with its own port and state.
 LAYOUTS = ("sql", "mongo")
 LEGACY_DEFAULT_PORT = 8001
+# The writable replica (bin/replica start --writable, replica/writable.py): an empty catalog to upload into.
+WRITABLE_DEFAULT_PORT = 8003
 HOST = "127.0.0.1"  # never bind to other interfaces: the server holds a write key
 
 

@@ -5,11 +5,14 @@
     service.stop()
     url = service.start(layout="mongo")   # the legacy replica (replica/legacy/), port 8001
     service.stop(layout="mongo")
+    url = service.start(layout="writable")   # an empty catalog to upload into (replica/writable.py), port 8003
 
 The server is tiled's own app, built from var/replica/config.yml and run by uvicorn in a
 background process (see serve_app.py). Its PID and port are recorded in var/replica/server.json;
 `stop` ends only that PID, and only if it is still our server. The legacy server ("mongo" layout)
-has its own files: legacy-config.yml, legacy-server.json, legacy-server.log.
+has its own files: legacy-config.yml, legacy-server.json, legacy-server.log. So has the writable
+server ("writable": writable/config.yml, writable-server.json, writable-server.log); its catalog
+under var/replica/writable is wiped at every start.
 """
 
 from __future__ import annotations
@@ -34,21 +37,28 @@ START_TIMEOUT = 90.0  # seconds; tiled imports and opens both catalogs in a few 
 _LAYOUT_FILES = {
     "sql": ("server.json", "server.log", "config.yml", "REPLICA_PORT"),
     "mongo": ("legacy-server.json", "legacy-server.log", "legacy-config.yml", "REPLICA_LEGACY_PORT"),
+    "writable": ("writable-server.json", "writable-server.log", "writable/config.yml", "REPLICA_WRITABLE_PORT"),
 }
+# The default port of each server when its variable is unset.
+_DEFAULT_PORTS = {"sql": config.DEFAULT_PORT, "mongo": config.LEGACY_DEFAULT_PORT, "writable": config.WRITABLE_DEFAULT_PORT}
 
 
 def check_layout(layout: str) -> str:
     if layout not in _LAYOUT_FILES:
-        raise ReplicaError(f"unknown layout {layout!r}: one of {', '.join(config.LAYOUTS)}")
+        raise ReplicaError(f"unknown layout {layout!r}: one of {', '.join(config.LAYOUTS)}, or writable")
     return layout
 
 
 def _what(layout: str) -> str:
-    return "the replica server" if layout == "sql" else "the legacy (mongo layout) replica server"
+    return {
+        "sql": "the replica server",
+        "mongo": "the legacy (mongo layout) replica server",
+        "writable": "the writable replica server",
+    }[layout]
 
 
 def _flag(layout: str) -> str:
-    return "" if layout == "sql" else f" --layout {layout}"
+    return {"sql": "", "mongo": " --layout mongo", "writable": " --writable"}[layout]
 
 
 def state_path(layout: str = "sql") -> Path:
@@ -67,7 +77,7 @@ def default_port(layout: str = "sql") -> int:
     variable = _LAYOUT_FILES[check_layout(layout)][3]
     raw = os.environ.get(variable, "").strip()
     if not raw:
-        return config.DEFAULT_PORT if layout == "sql" else config.LEGACY_DEFAULT_PORT
+        return _DEFAULT_PORTS[layout]
     try:
         return int(raw)
     except ValueError:
@@ -168,6 +178,19 @@ def start(port: int | None = None, log=print, layout: str = "sql") -> str:
             f"{_LAYOUT_FILES[layout][3]}=N"
         )
 
+    if layout == "writable":
+        from . import writable
+
+        # Wiped and recreated: every start begins from the same empty catalog and raw files.
+        # (A running writable server was refused above, so nothing serves these files now.)
+        writable.prepare()
+    else:
+        _ensure_catalogs(layout, log)
+    return _launch(layout, port, log)
+
+
+def _ensure_catalogs(layout: str, log) -> None:
+    """Generate the demo catalogs the sql and mongo servers serve, if missing or stale."""
     from .generator import ensure
 
     if layout == "mongo":
@@ -181,11 +204,14 @@ def start(port: int | None = None, log=print, layout: str = "sql") -> str:
         _refuse_generation_under_sql_server()
     ensure(log=log)
 
+
+def _launch(layout: str, port: int, log) -> str:
+    """Start the server process for `layout` (its config already prepared) and wait until it answers."""
     api_key = config.api_key()
     env = dict(os.environ)
     if layout == "sql":
         config.write_serve_config(served_catalogs())
-    else:
+    elif layout == "mongo":
         from . import legacy
 
         legacy.write_serve_config(legacy.served_catalogs())
@@ -228,6 +254,17 @@ def start(port: int | None = None, log=print, layout: str = "sql") -> str:
                 f"see {log_path(layout)} (last line: {tail[-1] if tail else 'empty log'})"
             )
         if answers(url, timeout=1.0):
+            if layout == "writable":
+                try:
+                    _register_raw_files(url, api_key, log)
+                except Exception as err:  # the server is of no use without /raw: do not leave it running
+                    process.terminate()
+                    process.wait(timeout=15)
+                    state_path(layout).unlink(missing_ok=True)
+                    raise ReplicaError(
+                        f"registering the raw files failed ({type(err).__name__}: {err}); "
+                        f"the writable server was stopped; see {log_path(layout)}"
+                    ) from None
             if layout != "sql":
                 state["ready_seconds"] = round(time.time() - state["started"], 1)
                 state_path(layout).write_text(json.dumps(state) + "\n")
@@ -236,6 +273,15 @@ def start(port: int | None = None, log=print, layout: str = "sql") -> str:
     process.terminate()
     state_path(layout).unlink(missing_ok=True)
     raise ReplicaError(f"the tiled server did not answer within {START_TIMEOUT:.0f} s; see {log_path(layout)}")
+
+
+def _register_raw_files(url: str, api_key: str, log) -> None:
+    """Register the writable server's raw files under /raw (tiled's `register`, over HTTP)."""
+    from . import writable
+    from .rawfiles import register_raw_files
+
+    log(f"registering the raw files of {writable.raw_dir()} under /{writable.RAW_NODE}")
+    register_raw_files(url, api_key, writable.raw_dir(), node=writable.RAW_NODE)
 
 
 def stop(log=print, layout: str = "sql") -> bool:
@@ -273,6 +319,7 @@ def status() -> dict:
             else None
         )
     legacy = running("mongo")
+    upload = running("writable")
     return {
         "running": bool(state),
         "url": state["url"] if state else None,
@@ -289,5 +336,13 @@ def status() -> dict:
             "pid": legacy["pid"] if legacy else None,
             "answers": answers(legacy["url"]) if legacy else False,
             "ready_seconds": legacy.get("ready_seconds") if legacy else None,
+        },
+        # The writable replica (`bin/replica start --writable`): an empty catalog to upload into.
+        "writable": {
+            "running": bool(upload),
+            "url": upload["url"] if upload else None,
+            "pid": upload["pid"] if upload else None,
+            "answers": answers(upload["url"]) if upload else False,
+            "ready_seconds": upload.get("ready_seconds") if upload else None,
         },
     }

@@ -23,6 +23,19 @@ from replica import config  # noqa: E402
 
 
 def free_port() -> int:
+    """A free port on 127.0.0.1: any, or one of $REPLICA_TEST_PORTS ("8120-8139") on a machine
+    whose users share out port ranges."""
+    wanted = os.environ.get("REPLICA_TEST_PORTS", "").strip()
+    if wanted:
+        low, _, high = wanted.partition("-")
+        for port in range(int(low), int(high or low) + 1):
+            with socket.socket() as s:
+                try:
+                    s.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+        raise RuntimeError(f"no free port in REPLICA_TEST_PORTS={wanted}")
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -203,3 +216,64 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             f"{LEGACY_READY_SECONDS[0]:.1f} s (os.cpu_count()={os.cpu_count()}, "
             f"load average {os.getloadavg()[0]:.1f})"
         )
+
+
+# --- the writable replica (bin/replica start --writable): test_writable.py, test_roundtrip.py -------
+
+
+class WritableServer:
+    """A writable replica started by the tests in its own REPLICA_VAR (never var/replica/writable,
+    which a user's `bin/replica start --writable` wipes and serves)."""
+
+    def __init__(self, var_dir: Path, port: int):
+        self.var_dir = var_dir
+        self.url = f"http://127.0.0.1:{port}"
+        env = dict(os.environ, REPLICA_VAR=str(var_dir), PYTHONPATH=str(ROOT / "server"))
+        env.pop("TILED_API_KEY", None)  # a key of its own, in var_dir/api-key
+        code = "from replica import config, writable; writable.prepare(); print(config.api_key())"
+        self.api_key = subprocess.run([sys.executable, "-c", code], env=env, check=True,
+                                      capture_output=True, text=True).stdout.strip()
+        env["REPLICA_SERVER_API_KEY"] = self.api_key
+        self.log = var_dir / "test-writable-server.log"
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "replica.serve_app", str(var_dir / "writable" / "config.yml"),
+                 "--port", str(port)],
+                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=var_dir,
+            )
+        deadline = time.monotonic() + 90
+        while True:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"tiled exited with {self.process.returncode}; see {self.log}")
+            try:
+                if httpx.get(f"{self.url}/api/v1/", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                stop_server(self.process)
+                raise RuntimeError(f"the writable server did not answer on port {port} within 90 s")
+            time.sleep(0.25)
+        from replica import writable
+        from replica.rawfiles import register_raw_files
+
+        self.raw_dir = var_dir / "writable" / "raw"
+        register_raw_files(self.url, self.api_key, self.raw_dir, node=writable.RAW_NODE)
+
+    def client(self, **kwargs):
+        """tiled's Python client with the key."""
+        from tiled.client import from_uri
+
+        return from_uri(self.url, api_key=self.api_key, **kwargs)
+
+    def stop(self):
+        stop_server(self.process)
+
+
+@pytest.fixture(scope="session")
+def writable_server(tmp_path_factory):
+    server = WritableServer(tmp_path_factory.mktemp("writable-var"), free_port())
+    try:
+        yield server
+    finally:
+        server.stop()
