@@ -15,8 +15,8 @@
  * withStartPrefix(Eq("plan_name", "scan"));                 // Eq("start.plan_name", "scan")
  */
 import { badInput } from "./errors.js";
-import { BLUESKY_QUERY_NAMES, Comparison, Eq, Like } from "./queries.js";
-import type { KeyedQuery, Query } from "./queries.js";
+import { Comparison, Eq, Like } from "./queries.js";
+import type { Query } from "./queries.js";
 import { checkZone, isotimeToTimestamp } from "./time.js";
 
 export type Duplicates = "latest" | "all" | "error";
@@ -36,9 +36,6 @@ export interface PartialUIDQuery { readonly name: "partial_uid"; readonly partia
 /** A Bluesky convenience query: never sent as such, always rewritten. */
 export type BlueskyQuery = TimeRangeQuery | ScanIDQuery | ScanIDRangeQuery | PartialUIDQuery;
 
-export function isBlueskyQuery(query: Query): query is BlueskyQuery {
-  return BLUESKY_QUERY_NAMES.has(query.name);
-}
 
 function toEpoch(value: string | number | Date, timezone: string, what: string): number {
   if (typeof value === "number") {
@@ -106,20 +103,4 @@ export function rewriteBlueskyQuery(query: BlueskyQuery): Exclude<Query, Bluesky
       if (query.partial_uids.length > 1) throw badInput("Search on multiple PartialUIDs in one query is no longer supported.");
       return [Like("start.uid", `${query.partial_uids[0]}%`)];
   }
-}
-
-function hasKey(query: Query): query is KeyedQuery {
-  return "key" in query && query.name !== "lookup";
-}
-
-/** True for a key of the stop document ("stop.exit_status"). */
-export function isStopKey(query: Query): boolean {
-  return hasKey(query) && query.key.startsWith("stop.");
-}
-
-/** Put `start.` in front of a key that starts with neither `start.` nor `stop.` (catalogs of runs). */
-export function withStartPrefix(query: Query): Query {
-  if (!hasKey(query)) return query;
-  if (query.key.startsWith("start.") || query.key.startsWith("stop.")) return query;
-  return { ...query, key: `start.${query.key}` };
 }

@@ -23,7 +23,7 @@ export type { ClientOptions, RetryPolicy, BulkReader } from "./config.js";
 export { BaseClient } from "./client/base.js";
 export { Container } from "./client/container.js";
 export type { SortKey } from "./client/container.js";
-export { LazyView } from "./client/view.js";
+export { LazyView } from "./client/container.js";
 export { CatalogOfBlueskyRuns, asCatalogOfRuns } from "./client/catalog.js";
 export { BlueskyRun } from "./client/run.js";
 export { BlueskyEventStream } from "./client/stream.js";

@@ -81,7 +81,9 @@ function pageParams(link: string): [string, string][] {
  *
  * A server whose next links never end is stopped, with an invalid-response error, by two bounds:
  * progress (a page that holds only keys already seen) and the count it announced (more items than
- * an exact `meta.count`, which tiled gives when `count` is among the fields, as by default).
+ * an exact `meta.count`, which tiled gives when `count` is among the fields: always on the first
+ * page, and on every page by default), counted again once before giving up, since a live catalog
+ * grows while it is walked.
  */
 export async function* paginate(transport: Transport, searchUrl: string, options: PaginateOptions = {}): AsyncGenerator<SearchPage> {
   const pageSize = checkPageSize(options.pageSize ?? DEFAULT_PAGE_LIMIT);
@@ -97,10 +99,18 @@ export async function* paginate(transport: Transport, searchUrl: string, options
   const seen = new Set<string>();
   const keys = new Set<string>();
   const fields = fixed.filter(([name]) => name === "fields").map(([, value]) => value);
-  const exactCount = fields.length === 0 || fields.includes("count");
+  // Without `count` among the fields, tiled only estimates meta.count (a lower bound, 101 for a
+  // 503-run catalog); the first page asks for the exact count, so the walk has a bound.
+  const exactEveryPage = fields.length === 0 || fields.includes("count");
   let announced: number | undefined;
-  for (;;) {
-    const url = withParams(base, [...page, ...fixed]);
+  /** The count now (one light request), when the pages hold more than announced: a live catalog grows. */
+  const recount = async (): Promise<number | undefined> => {
+    const filters = fixed.filter(([name]) => name !== "fields" && name !== "sort");
+    const answer = await transport.getJson(withParams(base, [["page[limit]", "1"], ...filters, ["fields", "count"]]), SearchPage, options);
+    return typeof answer.meta.count === "number" ? answer.meta.count : undefined;
+  };
+  for (let first = true; ; first = false) {
+    const url = withParams(base, [...page, ...(first && !exactEveryPage ? withCountField(fixed) : fixed)]);
     if (seen.has(url)) {
       throw new TiledError("invalid-response", "The server's next link points back to a page already read; stopping instead of looping.", { url });
     }
@@ -110,10 +120,13 @@ export async function* paginate(transport: Transport, searchUrl: string, options
       throw new TiledError("invalid-response", `The server's next link gave a page of ${result.data.length} entries all seen before; stopping instead of looping.`, { url });
     }
     for (const item of result.data) keys.add(item.id);
-    // The largest count seen: a catalog that grows while it is walked (live runs) announces more on later pages.
-    if (exactCount && typeof result.meta.count === "number") announced = Math.max(announced ?? 0, result.meta.count);
+    if ((exactEveryPage || first) && typeof result.meta.count === "number") announced = Math.max(announced ?? 0, result.meta.count);
     if (announced !== undefined && itemsRead + result.data.length > announced) {
-      throw new TiledError("invalid-response", `The server announced ${announced} entries but its pages hold more; stopping instead of reading on.`, { url });
+      const now = await recount();
+      if (now !== undefined && now > announced) announced = now;
+      if (itemsRead + result.data.length > announced) {
+        throw new TiledError("invalid-response", `The server announced ${announced} entries but its pages hold more; stopping instead of reading on.`, { url });
+      }
     }
     yield result;
     if (result.data.length === 0) return;

@@ -64,8 +64,17 @@ export type Query =
 /** The names of the Bluesky queries, which the client rewrites for catalogs that do not run them. */
 export const BLUESKY_QUERY_NAMES: ReadonlySet<string> = new Set<BlueskyQuery["name"]>(["time_range", "scan_id", "scan_id_range", "partial_uid"]);
 
+export function isBlueskyQuery(query: Query): query is BlueskyQuery {
+  return BLUESKY_QUERY_NAMES.has(query.name);
+}
+
 /** The queries that compare a metadata key (those that get `start.` put in front on a catalog of runs). */
 export type KeyedQuery = Extract<Query, { readonly key: string }>;
+
+/** True for a query on a metadata key (KeyLookup's key is a child's name, not metadata). */
+export function hasKey(query: Query): query is KeyedQuery {
+  return "key" in query && query.name !== "lookup";
+}
 
 function checkKey(key: string, what: string): string {
   if (typeof key !== "string" || key === "") throw badInput(`${what}: the key must be a non-empty dotted path such as "start.plan_name".`);

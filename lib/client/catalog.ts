@@ -12,16 +12,28 @@
  * const same = await bdp.partialUid("ae762f9c");       // unique uid prefix (≥ 5 characters)
  * await bdp.search(Eq("plan_name", "push_images")).count();   // searches start.plan_name
  */
-import { PartialUID, isBlueskyQuery, isStopKey, rewriteBlueskyQuery, withStartPrefix } from "../bluesky-queries.js";
+import { PartialUID, rewriteBlueskyQuery } from "../bluesky-queries.js";
 import { badInput, isTiledError, TiledError } from "../errors.js";
-import { Eq, Like } from "../queries.js";
+import { Eq, Like, hasKey, isBlueskyQuery } from "../queries.js";
 import type { Query } from "../queries.js";
 import type { DistinctResponse } from "../schemas/node.js";
 import type { RequestOptions } from "../http/types.js";
 import { Container } from "./container.js";
-import { catalogLayout } from "./layout.js";
-import type { BlueskyLayout } from "./layout.js";
+import { catalogLayout } from "./kinds.js";
+import type { BlueskyLayout } from "./kinds.js";
 import type { BlueskyRun } from "./run.js";
+
+/** True for a key of the stop document ("stop.exit_status"). */
+export function isStopKey(query: Query): boolean {
+  return hasKey(query) && query.key.startsWith("stop.");
+}
+
+/** Put `start.` in front of a key that starts with neither `start.` nor `stop.` (catalogs of runs). */
+export function withStartPrefix(query: Query): Query {
+  if (!hasKey(query)) return query;
+  if (query.key.startsWith("start.") || query.key.startsWith("stop.")) return query;
+  return { ...query, key: `start.${query.key}` };
+}
 
 /** What a listing of runs asks for: everything a BlueskyRun client uses, without structure and count. */
 export const RUN_LISTING_FIELDS: readonly string[] = ["metadata", "specs", "structure_family", "sorting"];

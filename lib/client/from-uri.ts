@@ -95,7 +95,8 @@ export async function fromUri(uri: string, options: FromUriOptions = {}): Promis
       about = await context.transport.getJson(context.apiUrl(""), About, options);
     } catch (err) {
       if (!isNotHere(err)) throw err;
-      tried.push(`${context.apiUrl("")} (${isTiledError(err) && err.status ? err.status : isTiledError(err) ? err.code : "error"})`);
+      const status = isTiledError(err) && err.status !== undefined ? `${err.status}` : isTiledError(err) ? err.code : "error";
+      tried.push(`${context.apiUrl("")} (${isTiledError(err, "invalid-response") ? `${status}, but not tiled's API` : status})`);
       continue;
     }
     context.rememberAbout(about);

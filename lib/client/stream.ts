@@ -27,8 +27,8 @@ import { streamData } from "./stream-data.js";
 import type { StreamData } from "./stream-data.js";
 import type { Table, Vector } from "apache-arrow";
 import type { ArrayData } from "../dtype.js";
-import { isDatabrokerSpec, specVersion } from "./layout.js";
-import type { BlueskyLayout } from "./layout.js";
+import { isDatabrokerSpec, specVersion } from "./kinds.js";
+import type { BlueskyLayout } from "./kinds.js";
 import { TableClient } from "./table.js";
 
 /** A stream's children (its table and arrays) read at once by `read()`. */

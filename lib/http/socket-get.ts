@@ -398,8 +398,9 @@ class Exchange {
         plan.receiver.commit(nread);
         if (plan.receiver.received >= plan.framing.announced) this.complete(plan);
       } else this.consume(buf.subarray(0, nread));
+      // Also after the last read, which completed the body (phase "done").
       const plan = this.plan;
-      if (plan !== undefined && this.phase === "body") this.request.onProgress?.(plan.receiver.received, plan.framing.kind === "length" ? plan.framing.announced : undefined);
+      if (plan !== undefined && plan.receiver.received > 0) this.request.onProgress?.(plan.receiver.received, plan.framing.kind === "length" ? plan.framing.announced : undefined);
     } catch (err) {
       this.fail(err);
     }

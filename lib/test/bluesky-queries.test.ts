@@ -2,7 +2,8 @@
 // catalogs that do not run them and sent in databroker's accepted forms to those that do. An invalid
 // Date guards against hostile input (issue 10, item 2).
 import { describe, expect, it } from "vitest";
-import { PartialUID, ScanID, ScanIDRange, TimeRange, rewriteBlueskyQuery, withStartPrefix } from "../bluesky-queries";
+import { PartialUID, ScanID, ScanIDRange, TimeRange, rewriteBlueskyQuery } from "../bluesky-queries";
+import { withStartPrefix } from "../client/catalog";
 import { fromUri } from "../client/from-uri";
 import { Comparison, Eq, FullText, Like, queriesToParams } from "../queries";
 import { thrown } from "./caught";

@@ -132,11 +132,11 @@ describe("19.12 a server mounted under a path (http://host/tiled)", () => {
     const err = await caught(fromUri(`${server.url}/tilde/bdp2022`));
     expect(err.code).toBe("not-found");
     expect(err.message).toContain(`No tiled server answers at ${server.url}/tilde/bdp2022`);
-    // Each probe, with the status it gave. The root's HTML page (a 200 that is no tiled "about") is
-    // listed with its status, 200: the message does not say that it was refused for its content.
+    // Each probe, with the status it gave; the root's HTML page (a 200 that is no tiled "about") is
+    // named as such.
     expect(err.message).toContain(`${server.url}/tilde/bdp2022/api/v1/ (404)`);
     expect(err.message).toContain(`${server.url}/tilde/api/v1/ (404)`);
-    expect(err.message).toContain(`${server.url}/api/v1/ (200)`);
+    expect(err.message).toContain(`${server.url}/api/v1/ (200, but not tiled's API)`);
     expect(err.message).toContain("give the server's root (as in a browser, e.g. https://host/tiled)");
     expect(paths(server)).toEqual(["/tilde/bdp2022/api/v1/", "/tilde/api/v1/", "/api/v1/"]);
   });

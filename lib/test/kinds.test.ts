@@ -6,7 +6,7 @@ import { ArrayClient } from "../client/array";
 import { BaseClient } from "../client/base";
 import { Container } from "../client/container";
 import { fromUri } from "../client/from-uri";
-import { asKind } from "../client/kinds";
+import { asKind, catalogLayout, isDatabrokerSpec } from "../client/kinds";
 import type { StructureClients } from "../client/kinds";
 import { BlueskyRun } from "../client/run";
 import { DEFAULT_STRUCTURE_CLIENTS } from "../client/structure-clients";
@@ -124,5 +124,17 @@ describe("asKind", () => {
     expect(err.message).toContain("not a table");
     // The right kind comes back as it is.
     expect(asKind(img, "array", DEFAULT_STRUCTURE_CLIENTS)).toBe(img);
+  });
+});
+
+// Which server layout a node uses, from its specs (TiledWriter's SQL catalog or databroker's
+// MongoAdapter), never from its URL.
+describe("layout from specs", () => {
+  it("CatalogOfBlueskyRuns 1 is databroker's, 3.0 (or unversioned) TiledWriter's", () => {
+    expect(catalogLayout([{ name: "CatalogOfBlueskyRuns", version: "1" }])).toBe("databroker");
+    expect(catalogLayout([{ name: "CatalogOfBlueskyRuns", version: "3.0" }])).toBe("tiledwriter");
+    expect(catalogLayout([{ name: "CatalogOfBlueskyRuns", version: null }])).toBe("tiledwriter");
+    expect(isDatabrokerSpec([{ name: "BlueskyEventStream", version: "1" }], "BlueskyEventStream")).toBe(true);
+    expect(isDatabrokerSpec([{ name: "BlueskyEventStream", version: "3.0" }], "BlueskyEventStream")).toBe(false);
   });
 });

@@ -48,7 +48,8 @@ describe("pagination", () => {
       const offset = Number(url.searchParams.get("page[offset]") ?? 0);
       const limit = Number(url.searchParams.get("page[limit]"));
       const data = items.slice(offset, offset + limit).map((id) => ({ id, attributes: { ancestors: [] } }));
-      sendJson(res, 200, { data, links: { next: null }, meta: { count: 2 } });
+      // As tiled: exact when `count` is among the fields, else an estimate that falls short.
+      sendJson(res, 200, { data, links: { next: null }, meta: { count: url.searchParams.getAll("fields").includes("count") ? items.length : 2 } });
     });
     const transport = new Context({ baseUrl: server.url }).transport;
     const ids: string[] = [];
@@ -57,8 +58,10 @@ describe("pagination", () => {
     }
     expect(ids).toEqual(items);
     expect(server.requests.map((r) => new URL(r.url, "http://x").searchParams.get("page[offset]"))).toEqual([null, "2", "4"]);
-    // No exact count is asked for on each page: it makes the server count every match per page.
-    for (const r of server.requests) expect(new URL(r.url, "http://x").searchParams.getAll("fields")).toEqual([""]);
+    // The exact count is asked for on the first page only (the walk's bound): on every page it would
+    // make the server count every match per page.
+    const fields = server.requests.map((r) => new URL(r.url, "http://x").searchParams.getAll("fields"));
+    expect(fields).toEqual([["count", "structure_family"], [""], [""]]);
   });
   it("after cursor links (tiled's default sort), a null next link ends the walk: no extra offset page", async () => {
     // tiled 0.2.20 under the default sort: links.next is page[cursor]=<last id>, exact, null at the end.
@@ -165,9 +168,36 @@ describe("19.7 a walk whose next links never end is stopped with invalid-respons
     );
     expect(err.code).toBe("invalid-response");
     expect(err.message).toContain("announced 5 entries but its pages hold more");
-    // The pages within the announced count were given; the one past it was not.
+    // The pages within the announced count were given; the one past it was not, after the count was
+    // asked for once more (a live catalog may have grown).
     expect(ids).toEqual(["k0", "k1", "k2", "k3"]);
-    expect(server.requests).toHaveLength(3);
+    expect(server.requests).toHaveLength(4);
+    expect(new URL(server.requests[3].url, "http://x").searchParams.getAll("fields")).toEqual(["count"]);
+  });
+
+  it("19.7 keys only (fields=, an estimated count): the first page's exact count bounds a server that keeps giving new keys", async () => {
+    const server = await serve((req, res) => {
+      const url = new URL(req.url ?? "", "http://x");
+      const offset = Number(url.searchParams.get("page[offset]") ?? 0);
+      const exact = url.searchParams.getAll("fields").includes("count");
+      sendJson(res, 200, {
+        data: [item(`k${offset}`), item(`k${offset + 1}`)],
+        links: { next: `http://${req.headers.host}/api/v1/search/c?page[offset]=${offset + 2}&page[limit]=2` },
+        // tiled's estimate without count is a lower bound that grows with the offset: useless as a bound.
+        meta: { count: exact ? 5 : offset + 3 },
+      });
+    });
+    const { transport } = new Context({ baseUrl: server.url });
+    const err = await caught(
+      (async () => {
+        for await (const _page of paginate(transport, `${server.url}/api/v1/search/c`, { params: [["fields", ""]], pageSize: 2 })) {
+          /* walk */
+        }
+      })(),
+    );
+    expect(err.code).toBe("invalid-response");
+    expect(err.message).toContain("announced 5 entries but its pages hold more");
+    expect(server.requests.length).toBeLessThanOrEqual(4);
   });
 
   it("the bounds leave alone a catalog that grows while it is walked (a live catalog): the largest count announced holds", async () => {

@@ -66,8 +66,8 @@ export interface SnapshotEntry {
   sha256?: string;
 }
 
-/** Headers a replay gives back (the others are transport details: dates, lengths, request ids). */
-const KEPT_HEADERS = ["location", "content-disposition", "content-encoding"];
+/** Headers a replay gives back (the others are transport details: dates, lengths, request ids, and the encoding of a body stored decoded). */
+const KEPT_HEADERS = ["location", "content-disposition"];
 
 export interface SnapshotOptions {
   mode: SnapshotMode;
