@@ -41,6 +41,8 @@ def tiled_env() -> dict:
     env.pop("TILED_API_KEY", None)
     env["BROWSER"] = "true"
     env["TILED_SHOW_PROGRESS"] = "0"
+    env["NO_COLOR"] = "1"  # plain text from typer/rich, for the caller to read
+    env["TERM"] = "dumb"
     env["PYTHONUNBUFFERED"] = "1"
     return env
 

@@ -29,6 +29,7 @@ import pexpect
 
 from common import PROFILE, ROOT, VENV_BIN, HarnessError, run, say, tiled_env, token_dir, token_files
 
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 URL_AND_CODE = re.compile(r"visit this URL\s+(\S+)\s+and enter the code:\s+(\S+)", re.S)
 
 
@@ -100,7 +101,7 @@ def main() -> int:
     except pexpect.EOF:
         pass
     child.close()
-    tail = (child.before or "").strip().splitlines()
+    tail = ANSI.sub("", child.before or "").strip().splitlines()
     # Never echo anything that could be a secret: tiled prints only prompts and messages here,
     # but drop any line that holds the password anyway.
     tail = [line for line in tail if password not in line][-5:] if password else tail[-5:]

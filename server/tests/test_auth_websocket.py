@@ -66,64 +66,84 @@ def fresh_token(server) -> str:
 
 
 def test_apikey_header(server):
-    assert first_answer(server.ws, {"Authorization": f"Apikey {server.key}"}) == ("message", SCHEMA)
+    answer = first_answer(server.ws, {"Authorization": f"Apikey {server.key}"})
+    assert answer == ("message", SCHEMA)
 
 
 def test_bearer_header_is_refused_at_the_handshake(server):
-    assert first_answer(server.ws, bearer(fresh_token(server))) == (
+    answer = first_answer(server.ws, bearer(fresh_token(server)))
+    assert answer == (
         "refused", 400, "Authorization header must be formatted like 'Apikey SECRET'")
 
 
 def test_access_token_query_parameter(server):
-    assert first_answer(f"{server.ws}?access_token={fresh_token(server)}") == ("message", SCHEMA)
+    answer = first_answer(f"{server.ws}?access_token={fresh_token(server)}")
+    assert answer == ("message", SCHEMA)
 
 
 def test_bad_credentials_in_the_handshake(server):
-    assert first_answer(server.ws, {"Authorization": "Apikey " + "00" * 36}) == ("refused", 401, "Invalid API key")
-    assert first_answer(f"{server.ws}?access_token=garbage") == ("refused", 401, "Could not validate credentials")
+    answer = first_answer(server.ws, {"Authorization": "Apikey " + "00" * 36})
+    assert answer == ("refused", 401, "Invalid API key")
+    answer = first_answer(f"{server.ws}?access_token=garbage")
+    assert answer == ("refused", 401, "Could not validate credentials")
 
 
 def test_expired_access_token_in_the_query(server):
     token = fresh_token(server)
     time.sleep(4)
-    assert first_answer(f"{server.ws}?access_token={token}") == (
+    answer = first_answer(f"{server.ws}?access_token={token}")
+    assert answer == (
         "refused", 401, "Access token has expired. Refresh token.")
 
 
 def test_without_credentials_the_server_waits_for_a_first_message(server):
-    assert first_answer(server.ws, wait=2) == ("silent",)
-    assert first_answer(server.ws, send=auth_message(access_token=fresh_token(server))) == ("message", SCHEMA)
-    assert first_answer(server.ws, send=auth_message(api_key=server.key)) == ("message", SCHEMA)
+    answer = first_answer(server.ws, wait=2)
+    assert answer == ("silent",)
+    answer = first_answer(server.ws, send=auth_message(access_token=fresh_token(server)))
+    assert answer == ("message", SCHEMA)
+    answer = first_answer(server.ws, send=auth_message(api_key=server.key))
+    assert answer == ("message", SCHEMA)
 
 
 def test_api_key_query_parameter_is_ignored_by_websockets(server):
     # HTTP routes take ?api_key=; the websocket route does not: it waits for the first message.
     url = f"{server.ws}?api_key={server.key}"
-    assert first_answer(url, wait=2) == ("silent",)
-    assert first_answer(url, send=auth_message(api_key=server.key)) == ("message", SCHEMA)
+    answer = first_answer(url, wait=2)
+    assert answer == ("silent",)
+    answer = first_answer(url, send=auth_message(api_key=server.key))
+    assert answer == ("message", SCHEMA)
 
 
 def test_bad_first_messages_close_4001_or_4003(server):
-    assert first_answer(server.ws, send="hello") == ("closed", 4001, "Expected JSON auth message")
-    assert first_answer(server.ws, send=json.dumps({"type": "hello"})) == ("closed", 4001, 'Expected {"type": "auth", ...}')
-    assert first_answer(server.ws, send=json.dumps(["auth"])) == ("closed", 4001, 'Expected {"type": "auth", ...}')
-    assert first_answer(server.ws, send=auth_message()) == ("closed", 4003, "Authentication failed")
-    assert first_answer(server.ws, send=auth_message(access_token="garbage")) == ("closed", 4003, "Authentication failed")
-    assert first_answer(server.ws, send=auth_message(api_key="00" * 36)) == ("closed", 4003, "Authentication failed")
+    answer = first_answer(server.ws, send="hello")
+    assert answer == ("closed", 4001, "Expected JSON auth message")
+    answer = first_answer(server.ws, send=json.dumps({"type": "hello"}))
+    assert answer == ("closed", 4001, 'Expected {"type": "auth", ...}')
+    answer = first_answer(server.ws, send=json.dumps(["auth"]))
+    assert answer == ("closed", 4001, 'Expected {"type": "auth", ...}')
+    answer = first_answer(server.ws, send=auth_message())
+    assert answer == ("closed", 4003, "Authentication failed")
+    answer = first_answer(server.ws, send=auth_message(access_token="garbage"))
+    assert answer == ("closed", 4003, "Authentication failed")
+    answer = first_answer(server.ws, send=auth_message(api_key="00" * 36))
+    assert answer == ("closed", 4003, "Authentication failed")
 
 
 def test_expired_access_token_in_the_first_message_is_4003(server):
     token = fresh_token(server)
     time.sleep(4)
-    assert first_answer(server.ws, send=auth_message(access_token=token)) == ("closed", 4003, "Authentication failed")
+    answer = first_answer(server.ws, send=auth_message(access_token=token))
+    assert answer == ("closed", 4003, "Authentication failed")
 
 
 def test_a_key_without_read_scopes_still_subscribes(server):
     # Quirk: the websocket route checks the credential, not its scopes.
     key = httpx.post(f"{server.api}/auth/apikey", headers=bearer(fresh_token(server)),
                      json={"scopes": [], "expires_in": 600}).json()["secret"]
-    assert httpx.get(f"{server.api}/metadata/live", headers={"Authorization": f"Apikey {key}"}).status_code == 401
-    assert first_answer(server.ws, send=auth_message(api_key=key)) == ("message", SCHEMA)
+    answer = httpx.get(f"{server.api}/metadata/live", headers={"Authorization": f"Apikey {key}"})
+    assert answer.status_code == 401
+    answer = first_answer(server.ws, send=auth_message(api_key=key))
+    assert answer == ("message", SCHEMA)
 
 
 def test_first_message_subscription_follows_a_live_run(server):
