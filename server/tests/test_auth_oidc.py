@@ -466,3 +466,21 @@ def test_proxied_sub_must_be_a_uuid(variant):
     alice = proxied_login(variant, "alice")
     answer = httpx.get(f"{api}/metadata/bdp2022", headers=bearer(alice["access_token"]))
     assert answer.status_code == 200
+
+
+# --- no secret in the logs (runs last) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("group_name", ["main", "variant"])
+def test_no_secret_in_the_logs(group_name, request):
+    g = request.getfixturevalue(group_name)
+    identity = json.loads((g.dir / "idp" / "users.json").read_text())
+    secrets = [u["password"] for u in identity["users"]] + [identity["client_secret"]]
+    logs = {name: (g.dir / name / "server.log").read_text(errors="replace") for name in ("idp", "oidc", "proxied-oidc")}
+    for name, log in logs.items():
+        assert not any(s in log for s in secrets), name
+    # The provider logs method, path and status only; tiled's own flow passes an authorization
+    # code back to tiled in the query, which the replica masks.
+    assert "?" not in "".join(line.split()[1] for line in logs["idp"].splitlines() if line.startswith(("GET ", "POST ")))
+    assert "device_code?code=***" in logs["oidc"]
+    assert "code=" not in logs["oidc"].replace("code=***", "")

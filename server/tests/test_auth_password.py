@@ -464,3 +464,21 @@ def test_live_writer_writes_users_read(group, pw):
     me = httpx.get(f"{group.api}/auth/whoami", headers=apikey(group.writer_key("password"))).json()
     assert me["type"] == "service" and me["identities"] == []
     assert [r["name"] for r in me["roles"]] == ["replica-writer"]
+
+
+# --- no secret in the server's files (runs last: the log holds every request above) ----------
+
+
+def test_no_secret_in_config_or_log(group, pw):
+    directory = group.dir / "password"
+    config_text = (directory / "config.yml").read_text()
+    log = (directory / "server.log").read_text(errors="replace")
+    secrets = [*pw.values(), (directory / "secret-key").read_text().strip(), group.writer_key("password")]
+    for text in (config_text, log):
+        assert not any(s in text for s in secrets)
+    assert "${REPLICA_AUTH_PASSWORD_0}" in config_text and "${REPLICA_AUTH_SECRET_KEY}" in config_text
+    # tiled logs request lines with their query: the replica's filter masks ?api_key= values.
+    assert "?api_key=***" in log
+    assert "api_key=" not in log.replace("api_key=***", "")
+    for name in ("users.json", "secret-key", "writer-api-key", "config.yml", "authn.db"):
+        assert format((directory / name).stat().st_mode & 0o777, "o") == "600", name

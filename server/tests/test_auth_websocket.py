@@ -167,3 +167,11 @@ def test_first_message_subscription_follows_a_live_run(server):
     created = [m for m in messages if m.get("type") == "container-child-created"]
     assert [m["key"] for m in created] == [uid]
     assert created[0]["metadata"]["start"]["uid"] == uid
+
+
+def test_no_token_in_the_log(server):
+    # (runs last) tiled logs websocket request lines with their query; the replica masks them.
+    log = (server.dir / "password" / "server.log").read_text(errors="replace")
+    assert "?access_token=***" in log
+    assert "access_token=" not in log.replace("access_token=***", "")
+    assert server.key not in log
