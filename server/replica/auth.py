@@ -360,17 +360,24 @@ def write_config(mode: str, lifetimes: Lifetimes, oidc: OidcSettings | None) -> 
     return path
 
 
-def prepare(mode: str, lifetimes: Lifetimes, issuer: str | None = None) -> dict:
+def check_provider(mode: str, issuer: str | None = None) -> tuple[OidcSettings | None, str]:
+    """Before anything is generated or written: the OpenID provider a mode needs answers, and
+    tiled's client secret is known. Returns (settings, client secret); (None, "") for password."""
+    check_mode(mode)
+    if mode == "password":
+        return None, ""
+    oidc, client_secret = oidc_settings(issuer)
+    if mode == "oidc" and not client_secret:
+        raise ReplicaError("tiled's OIDCAuthenticator needs the client secret: set REPLICA_OIDC_CLIENT_SECRET "
+                           "or use the replica's identity provider (`bin/replica idp start`)")
+    _check_issuer(oidc.issuer)
+    return oidc, client_secret
+
+
+def prepare(mode: str, lifetimes: Lifetimes, provider: tuple[OidcSettings | None, str]) -> dict:
     """Everything before the server starts: users, keys, database, config. Returns the secrets
     the server needs in its environment (the ${VARS} of config.yml)."""
-    check_mode(mode)
-    oidc, client_secret = (None, "")
-    if mode != "password":
-        oidc, client_secret = oidc_settings(issuer)
-        if mode == "oidc" and not client_secret:
-            raise ReplicaError("tiled's OIDCAuthenticator needs the client secret: set REPLICA_OIDC_CLIENT_SECRET "
-                               "or use the replica's identity provider (`bin/replica idp start`)")
-        _check_issuer(oidc.issuer)
+    oidc, client_secret = provider
     env = {"REPLICA_AUTH_SECRET_KEY": secret_key(mode)}
     if mode == "password":
         for i, user in enumerate(ensure_users(mode)):

@@ -235,16 +235,18 @@ def start(port: int | None = None, log=print, layout: str = "sql", *, lifetimes=
                                "run `bash scripts/setup.sh`")
         _refuse_generation_under_sql_server()
     if mode:
+        from . import auth
+
+        lifetimes = lifetimes or auth.Lifetimes.resolve()
+        provider = auth.check_provider(mode, oidc_issuer)  # before generating anything
         _refuse_generation_under_sql_server()
     ensure(log=log)
 
     env = dict(os.environ)
     if mode:
-        from . import auth
-
         # Users, keys, tiled's authentication database and config.yml; the secrets the config
         # refers to (${...}) reach the server through its environment only.
-        env.update(auth.prepare(mode, lifetimes or auth.Lifetimes.resolve(), oidc_issuer))
+        env.update(auth.prepare(mode, lifetimes, provider))
     elif layout == "sql":
         config.write_serve_config(served_catalogs())
     else:
