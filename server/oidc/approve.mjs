@@ -115,7 +115,14 @@ export async function approveDevice({ url, userCode, username, password, deny = 
       body = new URLSearchParams(form).toString();
     }
     const signal = AbortSignal.timeout(Math.max(1, deadline - Date.now()));
-    const response = await fetch(target, { method, headers, body, redirect: 'manual', signal });
+    let response;
+    try {
+      response = await fetch(target, { method, headers, body, redirect: 'manual', signal });
+    } catch (err) {
+      const where = new URL(target);
+      const why = err.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (err.cause?.code ?? err.cause?.errors?.[0]?.code ?? err.message);
+      throw new ApprovalError(`cannot reach ${where.origin}${where.pathname}: ${why}`);
+    }
     jar.store(target, response);
     return response;
   }
