@@ -426,6 +426,15 @@ def test_python_uses_tokens_another_client_cached_and_logout_leaves_the_grant(va
     assert answer.status_code == 200
 
 
+def test_live_writer_on_the_proxied_server(main):
+    done = main.cli("live", "--auth", "proxied-oidc", "--events", "2", "--rate", "0")
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    assert lines[-1]["done"] and lines[-1]["events"] == 2
+    tokens = proxied_login(main, "bob")
+    answer = httpx.get(f"{main.proxied}/api/v1/metadata/{lines[0]['path']}", headers=bearer(tokens["access_token"]))
+    assert answer.status_code == 200
+
+
 # --- the variant provider --------------------------------------------------------------------------
 
 

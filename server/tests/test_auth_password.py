@@ -452,7 +452,8 @@ def test_tiled_logout_revokes_and_clears(group, pw, tmp_path):
 
 
 def test_live_writer_writes_users_read(group, pw):
-    done = group.cli("live", "--auth", "password", "--events", "3", "--rate", "0")
+    # --url of a server this replica started: bin/replica live finds its writer key by itself.
+    done = group.cli("live", "--url", group.url, "--events", "3", "--rate", "0")
     lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
     started, summary = lines[0], lines[-1]
     assert summary["done"] and summary["events"] == 3 and summary["exit_status"] == "success"
