@@ -32,7 +32,7 @@ DEFAULT_PORT = 8000  # the 2022 demo's port
 LAYOUTS = ("sql", "mongo")
 LEGACY_DEFAULT_PORT = 8001
 # The writable replica (bin/replica start --writable, replica/writable.py): an empty catalog to upload into.
-WRITABLE_DEFAULT_PORT = 8003
+WRITABLE_DEFAULT_PORT = 8006  # 8002-8005: the authenticated replicas and their identity provider
 HOST = "127.0.0.1"  # never bind to other interfaces: the server holds a write key
 
 
@@ -157,6 +157,14 @@ def serve_config_yaml(catalogs=CATALOG_NAMES) -> str:
     import yaml
 
     cfg = tiled_config(api_key="${REPLICA_SERVER_API_KEY}", catalogs=catalogs)
+    refer_to_postgres_uri(cfg)
+    add_live(cfg)  # after the PostgreSQL rewrite: /live stays SQLite in every layout
+    return yaml.safe_dump(cfg, sort_keys=False)
+
+
+def refer_to_postgres_uri(cfg: dict) -> dict:
+    """Replace the PostgreSQL URI (which may hold a password) in the trees by ${REPLICA_DATABASE_URI},
+    which tiled expands from the server's environment (in place)."""
     pg = postgres_uri()
     if pg:
         for tree in cfg["trees"]:
@@ -165,8 +173,7 @@ def serve_config_yaml(catalogs=CATALOG_NAMES) -> str:
             args["writable_storage"] = [
                 "${REPLICA_DATABASE_URI}" if s == pg else s for s in args["writable_storage"]
             ]
-    add_live(cfg)  # after the PostgreSQL rewrite: /live stays SQLite in every layout
-    return yaml.safe_dump(cfg, sort_keys=False)
+    return cfg
 
 
 def write_serve_config(catalogs=CATALOG_NAMES) -> Path:
@@ -236,9 +243,10 @@ def streaming_cache_config() -> dict:
     return {"uri": uri if uri == "memory" else "${" + STREAMING_CACHE_ENV + "}", "data_ttl": 3600}
 
 
-def live_tree() -> dict:
-    """The /live catalog: always SQLite under catalogs/live, created empty on first start."""
-    directory = catalog_dir(LIVE_CATALOG)
+def live_tree(directory: Path | None = None) -> dict:
+    """The /live catalog: always SQLite under catalogs/live (or `directory`: each authenticated
+    server has its own), created empty on first start."""
+    directory = catalog_dir(LIVE_CATALOG) if directory is None else directory
     (directory / "data").mkdir(parents=True, exist_ok=True)
     (detectors_dir() / LIVE_CATALOG).mkdir(parents=True, exist_ok=True)
     return {
@@ -255,9 +263,9 @@ def live_tree() -> dict:
     }
 
 
-def add_live(cfg: dict) -> dict:
+def add_live(cfg: dict, directory: Path | None = None) -> dict:
     """Add the /live catalog and the streaming cache to a server config (in place)."""
-    cfg["trees"].append(live_tree())
+    cfg["trees"].append(live_tree(directory))
     cfg["streaming_cache"] = streaming_cache_config()
     # The mount node /live is created in the fresh database at startup; the demo catalogs'
     # nodes exist already, so this changes nothing for them.

@@ -51,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--events", type=int, default=None, help="number of points (default: seconds x rate)")
     p.add_argument("--rate", type=float, default=None, help="points per second; 0 = as fast as the server takes them")
     p.add_argument("--url", default=None, help="server (default: the running replica's URL)")
+    p.add_argument("--auth", choices=("password", "oidc", "proxied-oidc"), default=None,
+                   help="write into an authenticated server (bin/replica start --auth MODE) with its live "
+                        "writer's API key; the default when --url is such a server's URL")
     p.add_argument("--no-stop", action="store_true", help="leave the run without a stop document, like a crashed session")
     p.add_argument("--timing-out", metavar="FILE", default=None,
                    help="JSON lines {seq_num, t_append_start, t_append_end}: each event's table-append request (epoch s)")
@@ -223,16 +226,36 @@ def main(argv=None) -> int:
     if rate < 0 or (args.events is not None and args.events < 1) or args.seconds <= 0:
         raise ReplicaError("--rate must be >= 0, --events >= 1 and --seconds > 0")
     events = args.events if args.events is not None else max(1, round(args.seconds * (rate or 20.0)))
-    url = args.url
-    if url is None:
-        from . import service
+    url, key = _server_and_key(args.url, args.auth)
+    run_live(LiveRun(args.plan, events, rate, stop=not args.no_stop), url, key, timing_out=args.timing_out)
+    return 0
 
+
+def _server_and_key(url: str | None, mode: str | None) -> tuple[str, str]:
+    """The server to write into and the key to write with: the anonymous replica's single-user
+    key, or an authenticated server's live writer key (a service principal's API key)."""
+    from . import auth, service
+
+    if mode is None and url is not None:
+        # --url of an authenticated server that this replica started: use its writer's key.
+        for candidate in auth.AUTH_MODES:
+            state = service.running(service.auth_layout(candidate))
+            if state and state["url"].rstrip("/") == url.rstrip("/"):
+                mode = candidate
+    if mode is not None:
+        if url is None:
+            state = service.running(service.auth_layout(mode))
+            if not state:
+                raise ReplicaError(f"the authenticated ({mode}) replica server is not running; "
+                                   f"start it with `bin/replica start --auth {mode}`, or give --url")
+            url = state["url"]
+        return url, auth.writer_key(mode)
+    if url is None:
         state = service.running()
         if not state:
             raise ReplicaError("the replica server is not running; start it with `bin/replica start`, or give --url")
         url = state["url"]
-    run_live(LiveRun(args.plan, events, rate, stop=not args.no_stop), url, config.api_key(), timing_out=args.timing_out)
-    return 0
+    return url, config.api_key()
 
 
 if __name__ == "__main__":

@@ -5,14 +5,16 @@
     service.stop()
     url = service.start(layout="mongo")   # the legacy replica (replica/legacy/), port 8001
     service.stop(layout="mongo")
-    url = service.start(layout="writable")   # an empty catalog to upload into (replica/writable.py), port 8003
+    url = service.start(layout="writable")   # an empty catalog to upload into (replica/writable.py), port 8006
 
 The server is tiled's own app, built from var/replica/config.yml and run by uvicorn in a
 background process (see serve_app.py). Its PID and port are recorded in var/replica/server.json;
 `stop` ends only that PID, and only if it is still our server. The legacy server ("mongo" layout)
-has its own files: legacy-config.yml, legacy-server.json, legacy-server.log. So has the writable
-server ("writable": writable/config.yml, writable-server.json, writable-server.log); its catalog
-under var/replica/writable is wiped at every start.
+has its own files: legacy-config.yml, legacy-server.json, legacy-server.log. The authenticated
+servers (`layout="auth-password"`, "auth-oidc", "auth-proxied-oidc"; replica/auth.py) keep theirs
+in $REPLICA_AUTH_DIR/<mode>/ (server.json, server.log, config.yml). So has the writable server
+("writable": writable/config.yml, writable-server.json, writable-server.log); its catalog under
+var/replica/writable is wiped at every start.
 """
 
 from __future__ import annotations
@@ -41,42 +43,85 @@ _LAYOUT_FILES = {
 }
 # The default port of each server when its variable is unset.
 _DEFAULT_PORTS = {"sql": config.DEFAULT_PORT, "mongo": config.LEGACY_DEFAULT_PORT, "writable": config.WRITABLE_DEFAULT_PORT}
+# The authenticated servers (replica/auth.py): the SQL layout behind a login, one per mode.
+AUTH_PREFIX = "auth-"
+
+
+def auth_layout(mode: str) -> str:
+    from .auth import check_mode
+
+    return AUTH_PREFIX + check_mode(mode)
+
+
+def auth_mode(layout: str) -> str | None:
+    return layout[len(AUTH_PREFIX):] if layout.startswith(AUTH_PREFIX) else None
 
 
 def check_layout(layout: str) -> str:
+    mode = auth_mode(layout)
+    if mode is not None:
+        from .auth import check_mode
+
+        check_mode(mode)
+        return layout
     if layout not in _LAYOUT_FILES:
         raise ReplicaError(f"unknown layout {layout!r}: one of {', '.join(config.LAYOUTS)}, or writable")
     return layout
 
 
 def _what(layout: str) -> str:
-    return {
-        "sql": "the replica server",
-        "mongo": "the legacy (mongo layout) replica server",
-        "writable": "the writable replica server",
-    }[layout]
+    mode = auth_mode(layout)
+    if mode:
+        return f"the authenticated ({mode}) replica server"
+    return {"sql": "the replica server", "mongo": "the legacy (mongo layout) replica server", "writable": "the writable replica server"}[layout]
 
 
 def _flag(layout: str) -> str:
+    mode = auth_mode(layout)
+    if mode:
+        return f" --auth {mode}"
     return {"sql": "", "mongo": " --layout mongo", "writable": " --writable"}[layout]
 
 
+def _file(layout: str, index: int) -> Path:
+    mode = auth_mode(check_layout(layout))
+    if mode:
+        from .auth import mode_dir
+
+        return mode_dir(mode) / ("server.json", "server.log", "config.yml")[index]
+    return config.var_dir() / _LAYOUT_FILES[layout][index]
+
+
 def state_path(layout: str = "sql") -> Path:
-    return config.var_dir() / _LAYOUT_FILES[check_layout(layout)][0]
+    return _file(layout, 0)
 
 
 def log_path(layout: str = "sql") -> Path:
-    return config.var_dir() / _LAYOUT_FILES[check_layout(layout)][1]
+    return _file(layout, 1)
 
 
 def config_path(layout: str = "sql") -> Path:
-    return config.var_dir() / _LAYOUT_FILES[check_layout(layout)][2]
+    return _file(layout, 2)
+
+
+def _port_variable(layout: str) -> str:
+    mode = auth_mode(check_layout(layout))
+    if mode:
+        from .auth import PORT_ENV
+
+        return PORT_ENV[mode]
+    return _LAYOUT_FILES[layout][3]
 
 
 def default_port(layout: str = "sql") -> int:
-    variable = _LAYOUT_FILES[check_layout(layout)][3]
+    variable = _port_variable(layout)
     raw = os.environ.get(variable, "").strip()
     if not raw:
+        mode = auth_mode(layout)
+        if mode:
+            from .auth import DEFAULT_PORTS
+
+            return DEFAULT_PORTS[mode]
         return _DEFAULT_PORTS[layout]
     try:
         return int(raw)
@@ -108,6 +153,7 @@ def _pid_is_ours(state: dict, layout: str = "sql") -> bool:
 
 
 def answers(url: str, timeout: float = 2.0) -> bool:
+    """GET /api/v1/ answers 200 (the authenticated servers answer it too: discovery is public)."""
     try:
         with urllib.request.urlopen(f"{url}/api/v1/", timeout=timeout) as response:
             return response.status == 200
@@ -159,8 +205,13 @@ def _refuse_generation_under_sql_server() -> None:
         )
 
 
-def start(port: int | None = None, log=print, layout: str = "sql") -> str:
+def start(port: int | None = None, log=print, layout: str = "sql", *, lifetimes=None,
+          oidc_issuer: str | None = None) -> str:
+    """Start one server in the background; returns its URL once GET /api/v1/ answers.
+
+    `lifetimes` (auth.Lifetimes) and `oidc_issuer` apply to the authenticated layouts only."""
     check_layout(layout)
+    mode = auth_mode(layout)
     port = default_port(layout) if port is None else port
     current = running(layout)
     if current:
@@ -175,8 +226,10 @@ def start(port: int | None = None, log=print, layout: str = "sql") -> str:
         raise ReplicaError(
             f"port {port} on {config.HOST} is already in use by another program; "
             f"choose another with `bin/replica start{_flag(layout)} --port N` or "
-            f"{_LAYOUT_FILES[layout][3]}=N"
+            f"{_port_variable(layout)}=N"
         )
+
+    from .generator import ensure
 
     if layout == "writable":
         from . import writable
@@ -184,15 +237,6 @@ def start(port: int | None = None, log=print, layout: str = "sql") -> str:
         # Wiped and recreated: every start begins from the same empty catalog and raw files.
         # (A running writable server was refused above, so nothing serves these files now.)
         writable.prepare()
-    else:
-        _ensure_catalogs(layout, log)
-    return _launch(layout, port, log)
-
-
-def _ensure_catalogs(layout: str, log) -> None:
-    """Generate the demo catalogs the sql and mongo servers serve, if missing or stale."""
-    from .generator import ensure
-
     if layout == "mongo":
         import importlib.util
 
@@ -202,14 +246,21 @@ def _ensure_catalogs(layout: str, log) -> None:
             raise ReplicaError(f"Python packages missing from .venv ({' '.join(missing)}); "
                                "run `bash scripts/setup.sh`")
         _refuse_generation_under_sql_server()
-    ensure(log=log)
+    if mode:
+        from . import auth
 
+        lifetimes = lifetimes or auth.Lifetimes.resolve()
+        provider = auth.check_provider(mode, oidc_issuer)  # before generating anything
+        _refuse_generation_under_sql_server()
+    if layout != "writable":
+        ensure(log=log)
 
-def _launch(layout: str, port: int, log) -> str:
-    """Start the server process for `layout` (its config already prepared) and wait until it answers."""
-    api_key = config.api_key()
     env = dict(os.environ)
-    if layout == "sql":
+    if mode:
+        # Users, keys, tiled's authentication database and config.yml; the secrets the config
+        # refers to (${...}) reach the server through its environment only.
+        env.update(auth.prepare(mode, lifetimes, provider))
+    elif layout == "sql":
         config.write_serve_config(served_catalogs())
     elif layout == "mongo":
         from . import legacy
@@ -219,7 +270,9 @@ def _launch(layout: str, port: int, log) -> str:
         env["TZ"] = legacy.TIME_ZONE
     # The key reaches the server only through its environment ($REPLICA_SERVER_API_KEY in
     # config.yml): never on a command line (visible in ps) nor in a file other than api-key.
-    env["REPLICA_SERVER_API_KEY"] = api_key
+    if not mode:  # the authenticated servers have no single-user key
+        api_key = config.api_key()
+        env["REPLICA_SERVER_API_KEY"] = api_key
     # tiled's SQL table adapter picks requested columns with set(...).intersection(fields)
     # (tiled/adapters/sql.py), so their order in the Arrow body follows Python's string hashing. A
     # fixed seed makes every start of the replica answer byte for byte the same, as the recorded
@@ -235,13 +288,16 @@ def _launch(layout: str, port: int, log) -> str:
             stdout=logfile,
             stderr=subprocess.STDOUT,
             env=env,
-            cwd=config.var_dir(),
+            cwd=config_path(layout).parent,
             start_new_session=True,  # survives the shell that ran `bin/replica start`
         )
     url = url_for(port)
     state = {"pid": process.pid, "port": port, "url": url, "started": time.time()}
     if layout != "sql":
         state["layout"] = layout
+    if mode:
+        state["auth"] = mode
+        state["provider"] = auth.PROVIDER[mode]
     state_path(layout).write_text(json.dumps(state) + "\n")
 
     deadline = time.monotonic() + START_TIMEOUT
@@ -320,6 +376,19 @@ def status() -> dict:
         )
     legacy = running("mongo")
     upload = running("writable")
+    from . import auth, idp
+
+    authenticated = {}
+    for mode in auth.AUTH_MODES:
+        server = running(auth_layout(mode))
+        authenticated[mode] = {
+            "running": bool(server),
+            "url": server["url"] if server else None,
+            "pid": server["pid"] if server else None,
+            "answers": answers(server["url"]) if server else False,
+            "users": str(auth.users_path(mode)),
+        }
+    provider = idp.running()
     return {
         "running": bool(state),
         "url": state["url"] if state else None,
@@ -344,5 +413,12 @@ def status() -> dict:
             "pid": upload["pid"] if upload else None,
             "answers": answers(upload["url"]) if upload else False,
             "ready_seconds": upload.get("ready_seconds") if upload else None,
+        },
+        # The authenticated servers (`bin/replica start --auth MODE`) and their identity provider.
+        "auth": authenticated,
+        "idp": {
+            "running": bool(provider),
+            "issuer": provider["issuer"] if provider else None,
+            "pid": provider["pid"] if provider else None,
         },
     }

@@ -1,6 +1,6 @@
 """The writable replica: an empty tiled catalog to upload into, as `tiled serve catalog --temp` makes.
 
-    bin/replica start --writable [--port N]     # default $REPLICA_WRITABLE_PORT or 8003
+    bin/replica start --writable [--port N]     # default $REPLICA_WRITABLE_PORT or 8006
     bin/replica url --writable | stop --writable
 
 The demo catalogs (bdp2022, 20idb_usaxs) stay read-only in spirit and unchanged: this is a third

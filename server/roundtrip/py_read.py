@@ -136,7 +136,7 @@ def read_digest(client, path: str) -> dict:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="py_read.py", description="Print the canonical digest of a tiled subtree.")
-    parser.add_argument("url", help="the tiled server, e.g. http://127.0.0.1:8003")
+    parser.add_argument("url", help="the tiled server, e.g. http://127.0.0.1:8006")
     parser.add_argument("path", nargs="?", default="", help="the subtree's root (default: the whole server)")
     args = parser.parse_args(argv)
 

@@ -100,7 +100,7 @@ def write(client, path: str) -> list[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="py_write.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("url", help="the tiled server, e.g. http://127.0.0.1:8003")
+    parser.add_argument("url", help="the tiled server, e.g. http://127.0.0.1:8006")
     parser.add_argument("path", help="the container to create, e.g. roundtrip/py")
     args = parser.parse_args(argv)
     api_key = os.environ.get("TILED_API_KEY", "").strip()
