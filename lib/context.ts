@@ -93,8 +93,20 @@ export class Context {
 
   /** The headers that authenticate a websocket to `wsUrl` (ws: and wss: map to the server's http: and https: origin). */
   websocketHeaders(wsUrl: string): Record<string, string> {
+    return this.websocketAuth(wsUrl).headers;
+  }
+
+  /**
+   * How a websocket to `wsUrl` authenticates: an API key in the handshake's header; login tokens
+   * in a first message (`{"type": "auth", "access_token": …}`), because tiled refuses a Bearer
+   * header on websockets (400) and a token in the URL would end up in its logs.
+   */
+  websocketAuth(wsUrl: string): { headers: Record<string, string>; firstMessage?: string } {
     const httpUrl = wsUrl.replace(/^ws(s?):/i, "http$1:");
-    return { ...this.config.headers, ...this.credentials.headersFor(httpUrl) };
+    const auth = this.credentials.headersFor(httpUrl);
+    const bearer = auth.Authorization?.startsWith("Bearer ") ? auth.Authorization.slice("Bearer ".length) : undefined;
+    if (bearer === undefined) return { headers: { ...this.config.headers, ...auth } };
+    return { headers: { ...this.config.headers }, firstMessage: JSON.stringify({ type: "auth", access_token: bearer }) };
   }
 
   /** `${apiBase}/${route}/${path}`, each path segment checked and URL-encoded. */

@@ -33,6 +33,11 @@ export interface SocketHandlers {
 
 export interface SocketOptions {
   headers: Record<string, string>;
+  /**
+   * Sent as the first message once open: tiled's first-message auth (`{"type": "auth",
+   * "access_token": …}`), for login tokens, which tiled refuses in the handshake's header.
+   */
+  firstMessage?: string;
   /** Largest frame accepted; a bigger one closes the connection with 1009. */
   maxPayload: number;
   /** Send a ping this often (ms) and drop the connection when the pong is late; 0 = off. */
@@ -114,6 +119,7 @@ export const wsFactory: SocketFactory = (url, options, handlers) => {
   });
   ws.on("open", () => {
     opened = true;
+    if (options.firstMessage !== undefined) ws.send(options.firstMessage);
     if (options.heartbeatMs) {
       timer = setInterval(() => {
         // No pong since the last ping: the peer (or the network) is gone without a close frame.

@@ -208,7 +208,7 @@ export class Subscription implements AsyncIterable<LiveEvent> {
     this.#socket = this.#factory(
       url,
       // Asked on every connect: a login may have refreshed the tokens since the last one.
-      { headers: this.context.websocketHeaders(url), maxPayload: this.#maxPayload, heartbeatMs: this.#heartbeatMs, secrets: this.context.transport.secretsFor(url) },
+      { ...this.context.websocketAuth(url), maxPayload: this.#maxPayload, heartbeatMs: this.#heartbeatMs, secrets: this.context.transport.secretsFor(url) },
       {
         onMessage: (frame) => {
           if (mine()) this.#onFrame(frame, url);
@@ -233,6 +233,7 @@ export class Subscription implements AsyncIterable<LiveEvent> {
     }
     if (isSchemaMessage(message)) {
       this.#failures = 0; // a working connection: the reconnect budget is for consecutive failures
+      this.#recovered = false; // credentials worked: a later expiry may be recovered from again
       if (!this.#schemaSettled) {
         this.#schemaSettled = true;
         this.#resolveSchema(message);
@@ -332,6 +333,11 @@ export class Subscription implements AsyncIterable<LiveEvent> {
       this.#finish();
       return;
     }
+    if (code === 4003 && !this.#recovered) {
+      // Login tokens refused in the first message: the access token expired since the last connect.
+      this.#recover(new TiledError("unauthorized", `The live subscription to ${this.path} was closed with 4003 (${reason || FATAL_CLOSE[code]}).`, { status: 401 }));
+      return;
+    }
     if (code in FATAL_CLOSE) {
       const tooLarge = code === 1009;
       const refused = code === 4001 || code === 4003;
@@ -370,7 +376,7 @@ export class Subscription implements AsyncIterable<LiveEvent> {
       this.#finish(error);
       return;
     }
-    const sent = this.context.websocketHeaders(streamUrl(this.context, this.path, this.#envelope)).Authorization;
+    const sent = this.context.credentials.headersFor(this.context.apiBase).Authorization;
     credentials.recover(sent).then(
       (again) => (again && !this.#channel.done ? this.#connect() : this.#finish(error)),
       (err: unknown) => this.#finish(err),
