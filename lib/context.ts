@@ -22,6 +22,7 @@ import type { CreateApiKeyOptions } from "./auth/account.js";
 import type { Credentials } from "./auth/credentials.js";
 import { chooseProvider, deviceCodeLogin, oidcScopes, passwordLogin } from "./auth/login.js";
 import type { LoginOptions } from "./auth/login.js";
+import { endSession } from "./auth/session.js";
 import { TokenCache, tokenDirectory, userCacheDir } from "./auth/token-cache.js";
 import { TokenCredentials } from "./auth/tokens.js";
 import type { AnonymousPost } from "./auth/tokens.js";
@@ -34,7 +35,7 @@ import { assertQueriesSupported } from "./queries.js";
 import type { Query } from "./queries.js";
 import { About } from "./schemas/about.js";
 import type { ApiKeyInfo, AuthProvider, Authentication, NewApiKey, Principal } from "./schemas/auth.js";
-import { API_PREFIX, apiUrl, originOf, resolveLink, routeUrl, withParams } from "./urls.js";
+import { API_PREFIX, apiUrl, originOf, routeUrl } from "./urls.js";
 import type { StructureClients } from "./client/kinds.js";
 import { DEFAULT_STRUCTURE_CLIENTS } from "./client/structure-clients.js";
 
@@ -176,10 +177,12 @@ export class Context {
     const provider = chooseProvider(authentication.providers, options.provider, this.baseUrl);
     const result = provider.mode === "external" ? await deviceCodeLogin(provider, this.baseUrl, this.#post, options) : await passwordLogin(provider, this.baseUrl, this.#post, options);
     const credentials = this.#tokenCredentials(authentication, provider, options.rememberMe ?? true);
-    const { access_token, refresh_token, id_token } = result.tokens;
-    credentials.set({ access_token, refresh_token, id_token }, result.receivedAtS);
+    const { access_token, refresh_token, id_token, expires_in } = result.tokens;
+    credentials.set({ access_token, refresh_token, id_token }, result.receivedAtS, true, expires_in);
     this.setCredentials(credentials);
-    return this.whoami();
+    const me = await this.whoami();
+    if (me === null) throw new TiledError("login-failed", `${this.baseUrl} gave tokens but does not recognize them (whoami answers null).`, { url: this.apiBase, secrets: credentials.secrets() });
+    return me;
   }
 
   /** Python's name for login. */
@@ -201,8 +204,9 @@ export class Context {
     const before = this.credentials;
     this.setCredentials(credentials);
     try {
-      await this.whoami(options);
-      return true;
+      if ((await this.whoami(options)) !== null) return true;
+      this.setCredentials(before);
+      return false;
     } catch (err) {
       if (err instanceof TiledError && err.code === "unauthorized") {
         this.setCredentials(before);
@@ -226,16 +230,10 @@ export class Context {
     if (!(credentials instanceof TokenCredentials)) return;
     const authentication = await this.#authentication();
     const links = account.accountLinks(authentication.links, this.baseUrl);
-    const { refresh_token, id_token } = credentials.tokens;
-    const clientId = authentication.providers.length === 1 ? authentication.providers[0].links.client_id : undefined;
+    const target = credentials.refreshTarget;
+    const provider = target.kind === "oidc" ? authentication.providers.find((p) => p.links.client_id === target.clientId) : undefined;
     try {
-      if (clientId) {
-        const url = withParams(resolveLink(links.logout, this.apiBase), [...(id_token ? [["id_token_hint", id_token] as const] : []), ["client_id", clientId] as const]);
-        await this.transport.send({ url, accept: "*/*", anonymous: true, secrets: credentials.secrets() }, options);
-      } else if (refresh_token) {
-        const body = new TextEncoder().encode(JSON.stringify({ refresh_token }));
-        await this.transport.send({ method: "POST", url: routeUrl(this.apiBase, "auth/session/revoke"), accept: "application/json", body, contentType: "application/json", anonymous: true, secrets: credentials.secrets() }, options);
-      }
+      await endSession({ transport: this.transport, apiBase: this.apiBase, links, provider, tokens: credentials.tokens, secrets: credentials.secrets() }, options);
     } finally {
       // Whether or not the server could be told, the tokens are gone from here.
       credentials.clear();
@@ -243,8 +241,8 @@ export class Context {
     }
   }
 
-  /** Who the credentials belong to (Python's `whoami`). */
-  async whoami(options: RequestOptions = {}): Promise<Principal> {
+  /** Who the credentials belong to (Python's `whoami`); null when the requests carry none. */
+  async whoami(options: RequestOptions = {}): Promise<Principal | null> {
     return account.whoami(this.transport, account.accountLinks((await this.#authentication()).links, this.baseUrl), options);
   }
 

@@ -50,8 +50,9 @@ export function accountLinks(links: AuthLinks | null | undefined, serverUrl: str
   return links;
 }
 
-export function whoami(transport: Transport, links: AuthLinks, options: RequestOptions = {}): Promise<Principal> {
-  return transport.getJson(links.whoami, Principal, options);
+/** Who the request's credentials belong to; null without credentials (tiled answers 200 `null`, Python returns None). */
+export function whoami(transport: Transport, links: AuthLinks, options: RequestOptions = {}): Promise<Principal | null> {
+  return transport.getJson(links.whoami, Principal.nullable(), options);
 }
 
 export function createApiKey(transport: Transport, links: AuthLinks, options: CreateApiKeyOptions = {}): Promise<NewApiKey> {

@@ -26,9 +26,11 @@ import type { RequestOptions, TransportResponse } from "../http/types.js";
 import { displayHtml } from "../notebook/display.js";
 import { escapeHtml } from "../notebook/html-table.js";
 import { parseWith } from "../parse.js";
-import { DeviceAuthorization, TokenResponse } from "../schemas/auth.js";
+import { DeviceAuthorization } from "../schemas/auth.js";
+import type { TokenResponse } from "../schemas/auth.js";
 import type { AuthProvider } from "../schemas/auth.js";
 import { resolveLink } from "../urls.js";
+import { answerJson, tokenAnswer } from "./token-answer.js";
 import type { AnonymousPost } from "./tokens.js";
 
 export interface DevicePrompt {
@@ -82,18 +84,34 @@ export function oidcScopes(provider: AuthProvider): string {
   return [...new Set(["openid", "offline_access", ...(provider.extra_scopes ?? [])])].sort().join(" ");
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
+/**
+ * Whether a host name is this machine by its very name: "localhost" (and *.localhost, RFC 6761),
+ * 127.0.0.0/8, ::1. Decided on the name, never on what DNS answers for it: a name that resolves to
+ * 127.0.0.1 here may resolve elsewhere on another network.
+ */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.toLowerCase().replace(/^\[|\]$/g, "").replace(/\.$/, "");
+  if (host === "localhost" || host.endsWith(".localhost")) return true;
+  if (host === "::1" || host === "0:0:0:0:0:0:0:1") return true;
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host.replace(/^::ffff:/, ""));
+  return v4 !== null && Number(v4[1]) === 127 && v4.slice(2).every((part) => Number(part) <= 255);
+}
+
+/**
+ * Refuse to send a password to `endpoint` over plain http unless it stays on this machine or the
+ * user said `allowInsecure`: anyone on the network path could read it.
+ */
+export function checkPasswordTransport(endpoint: URL, allowInsecure: boolean | undefined): void {
+  if (endpoint.protocol === "https:" || allowInsecure === true) return;
+  if (endpoint.protocol === "http:" && isLoopbackHost(endpoint.hostname)) return;
+  throw badInput(
+    `${endpoint.origin} asks for a password over plain ${endpoint.protocol.replace(":", "")}: it would travel in clear, readable by anyone on the network path. ` +
+      "Use the server's https:// address, or pass allowInsecure: true if you trust every network between here and the server.",
+  );
+}
 
 function form(fields: Record<string, string>): Uint8Array {
   return new TextEncoder().encode(new URLSearchParams(fields).toString());
-}
-
-function json(response: TransportResponse): unknown {
-  try {
-    return JSON.parse(new TextDecoder().decode(response.body));
-  } catch {
-    return undefined;
-  }
 }
 
 /** Whether this process can ask for a password: a terminal, and not a Jupyter kernel. */
@@ -131,9 +149,7 @@ export async function passwordLogin(provider: AuthProvider, serverUrl: string, p
   const endpoint = provider.links.auth_endpoint;
   if (!endpoint) throw new TiledError("invalid-response", `Provider ${provider.provider} gives no auth_endpoint to send a password to.`, { url: serverUrl });
   const url = new URL(resolveLink(endpoint, serverUrl));
-  if (url.protocol === "http:" && !LOOPBACK.has(url.hostname) && !options.allowInsecure) {
-    throw badInput(`${url.origin} takes passwords over plain http: yours would travel in clear. Use the server's https address, or pass allowInsecure: true if you trust this network.`);
-  }
+  checkPasswordTransport(url, options.allowInsecure);
   const env = credentialsFromEnvironment();
   const prompting = options.password === undefined && env.password === undefined;
   if (prompting && !canPrompt()) throw cannotPrompt("password", serverUrl);
@@ -146,8 +162,9 @@ export async function passwordLogin(provider: AuthProvider, serverUrl: string, p
     const password = options.password ?? env.password ?? (await ask("Password: ", true));
     if (password === "") throw new TiledError("login-failed", "No password given: login cancelled.");
     try {
+      const sentAtS = Date.now() / 1000;
       const response = await post(url.toString(), form({ grant_type: "password", username, password }), "application/x-www-form-urlencoded", [password]);
-      return { tokens: parseWith(TokenResponse, json(response), url.toString()), provider, receivedAtS: Date.now() / 1000 };
+      return { tokens: tokenAnswer(response, "login", [password]), provider, receivedAtS: sentAtS };
     } catch (err) {
       if (!(err instanceof TiledError) || err.status !== 401) throw err;
       if (prompting && attempt < 3) {
@@ -159,15 +176,21 @@ export async function passwordLogin(provider: AuthProvider, serverUrl: string, p
   }
 }
 
+/** A lifetime for people: "45 s", "15 minutes". */
+function duration(seconds: number): string {
+  if (seconds < 120) return `${Math.max(1, Math.round(seconds))} s`;
+  const minutes = Math.round(seconds / 60);
+  return `${minutes} minute${minutes > 1 ? "s" : ""}`;
+}
+
 /** Show a device code: a clickable link in a notebook (text outside one). */
 export function showDeviceCode(prompt: DevicePrompt): void {
-  const minutes = Math.max(1, Math.floor(prompt.expiresInS / 60));
   const href = escapeHtml(prompt.verificationUri);
   displayHtml(
     `<div class="tiled-login"><p>To log in to <b>${escapeHtml(prompt.provider)}</b>, open ` +
       `<a href="${href}" target="_blank" rel="noopener">${href}</a> and enter the code ` +
-      `<code style="font-size:1.2em">${escapeHtml(prompt.userCode)}</code> within ${minutes} minute${minutes > 1 ? "s" : ""}.</p></div>`,
-    `To log in to ${prompt.provider}, open ${prompt.verificationUri} and enter the code ${prompt.userCode} within ${minutes} minute${minutes > 1 ? "s" : ""}.`,
+      `<code style="font-size:1.2em">${escapeHtml(prompt.userCode)}</code> within ${duration(prompt.expiresInS)}.</p></div>`,
+    `To log in to ${prompt.provider}, open ${prompt.verificationUri} and enter the code ${prompt.userCode} within ${duration(prompt.expiresInS)}.`,
   );
 }
 
@@ -203,7 +226,7 @@ export async function deviceCodeLogin(provider: AuthProvider, serverUrl: string,
   const oidc = Boolean(clientId && tokenEndpoint);
   const authUrl = resolveLink(endpoint, serverUrl);
   const start = await post(authUrl, oidc ? form({ client_id: clientId ?? "", scope: oidcScopes(provider) }) : new Uint8Array(0), "application/x-www-form-urlencoded");
-  const device = parseWith(DeviceAuthorization, json(start), authUrl);
+  const device = parseWith(DeviceAuthorization, answerJson(start, "device authorization"), authUrl);
   const verificationUri = oidc ? (device.verification_uri_complete ?? device.verification_uri ?? device.verification_url) : device.authorization_uri;
   const pollUrl = oidc ? tokenEndpoint : device.verification_uri;
   if (!verificationUri || !pollUrl) {
@@ -216,8 +239,9 @@ export async function deviceCodeLogin(provider: AuthProvider, serverUrl: string,
   const secrets = [device.device_code];
   for (;;) {
     await sleep(intervalS * 1000, options.signal);
-    if (Date.now() > deadline) throw new TiledError("login-failed", `The code ${device.user_code} expired (${Math.round(device.expires_in / 60)} minutes) before the login was confirmed. Log in again for a new code.`);
+    if (Date.now() > deadline) throw new TiledError("login-failed", `The code ${device.user_code} expired (after ${duration(device.expires_in)}) before the login was confirmed. Log in again for a new code.`);
     let response: TransportResponse;
+    const sentAtS = Date.now() / 1000;
     try {
       response = oidc
         ? await post(poll, form({ device_code: device.device_code, grant_type: DEVICE_CODE_GRANT, client_id: clientId ?? "" }), "application/x-www-form-urlencoded", secrets)
@@ -235,6 +259,6 @@ export async function deviceCodeLogin(provider: AuthProvider, serverUrl: string,
       if (code === "access_denied") throw new TiledError("login-failed", "The login was refused at the identity provider.", { cause: err });
       throw new TiledError("login-failed", `The identity provider refused the device code: ${typeof code === "string" ? code : err.message}.`, { cause: err });
     }
-    return { tokens: parseWith(TokenResponse, json(response), poll), provider, receivedAtS: Date.now() / 1000 };
+    return { tokens: tokenAnswer(response, "login", secrets), provider, receivedAtS: sentAtS };
   }
 }

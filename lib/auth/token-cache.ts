@@ -58,6 +58,11 @@ const TOKEN_TEXT = /^[\x21-\x7e]+$/;
 
 export interface CacheRead {
   tokens: Tokens;
+  /**
+   * When the access token file was last written (seconds since the epoch, this machine's clock):
+   * the moment its token arrived, as near as the cache can tell, so its expiry can be estimated.
+   */
+  writtenAtS?: number;
   /** Why a file that exists was not used (too open, not a token): for the error that asks for a login. */
   problems: string[];
 }
@@ -69,6 +74,7 @@ export class TokenCache {
   read(): CacheRead {
     const tokens: Tokens = {};
     const problems: string[] = [];
+    let writtenAtS: number | undefined;
     for (const name of TOKEN_NAMES) {
       const file = path.join(this.dir, name);
       let stat: fs.Stats;
@@ -93,8 +99,9 @@ export class TokenCache {
         continue;
       }
       tokens[name] = text;
+      if (name === "access_token") writtenAtS = stat.mtimeMs / 1000;
     }
-    return { tokens, problems };
+    return { tokens, problems, writtenAtS };
   }
 
   /** Write the tokens given (0600, atomically), and remove an id_token a new login did not bring. */

@@ -15,7 +15,11 @@
  * placeholders and put back on replay, so a recording made on port 8123 in /work/main replays on
  * any port in any clone. Secrets are never written: credentials sent in headers are removed from
  * bodies, JSON fields that carry secrets (tokens, passwords, device codes, API key secrets) are
- * replaced, and request bodies (a login's password) are not stored at all.
+ * replaced, and request bodies (a login's password) are not stored at all. Nor are query
+ * parameters that carry credentials (`api_key`, a websocket's `access_token`, an OpenID logout's
+ * `id_token_hint`, …): they are left out of keys. And what a request sent as a secret (a
+ * password or refresh token in its form or JSON body, a credential in its query) is removed from
+ * the answer, should the server echo it.
  *
  * @example
  * import { snapshotHttp } from "tiled-client/testing";
@@ -38,6 +42,9 @@ export const SECRET_PLACEHOLDER = "{{REDACTED}}";
 
 /** JSON fields whose values are secrets: tiled's token and API-key answers, OIDC device answers. */
 export const SECRET_FIELDS: ReadonlySet<string> = new Set(["access_token", "refresh_token", "id_token", "device_code", "password", "secret", "api_key", "client_secret"]);
+
+/** Query parameters and request-body fields whose values are credentials (left out of keys, removed from answers). */
+export const SECRET_PARAMS: ReadonlySet<string> = new Set([...SECRET_FIELDS, "id_token_hint", "token", "code"]);
 
 /** How a request is identified on disk. */
 export interface SnapshotKey {
@@ -89,7 +96,7 @@ export function snapshotKey(request: Pick<HttpRequest, "method" | "url" | "heade
   const basePath = new URL(baseUrl).pathname.replace(/\/+$/, "");
   let pathname = decodeURIComponent(url.pathname);
   if (basePath && pathname.startsWith(basePath)) pathname = pathname.slice(basePath.length) || "/";
-  const query = [...url.searchParams.entries()].filter(([name]) => name !== "api_key");
+  const query = [...url.searchParams.entries()].filter(([name]) => !SECRET_PARAMS.has(name));
   // Stable sort by name only: repeated filter fields pair up by position, and sort order matters.
   query.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   const accept = Object.entries(request.headers).find(([name]) => name.toLowerCase() === "accept")?.[1] ?? "";
@@ -127,6 +134,26 @@ function headerSecrets(headers: Record<string, string>): string[] {
   if (!auth) return [];
   const value = auth.replace(/^\S+\s+/, "");
   return value ? [value] : [];
+}
+
+/**
+ * What a request sends as a secret besides its Authorization header: credential query parameters,
+ * and the secret fields of a form or JSON body (a login's password, a refresh token, a device code).
+ */
+function requestSecrets(request: Pick<HttpRequest, "url" | "headers" | "body">): string[] {
+  const out = headerSecrets(request.headers);
+  // A value of a few characters would be replaced wherever those characters occur: too short to find safely.
+  const secret = (name: string, value: unknown): value is string => SECRET_PARAMS.has(name) && typeof value === "string" && value.length >= 4;
+  for (const [name, value] of new URL(request.url).searchParams) if (secret(name, value)) out.push(value);
+  if (request.body === undefined || request.body.byteLength > 1 << 20) return out;
+  const text = new TextDecoder().decode(request.body);
+  const json = tryParseJson(request.body);
+  if (json !== null && typeof json === "object") {
+    for (const [name, value] of Object.entries(json)) if (secret(name, value)) out.push(value);
+  } else {
+    for (const [name, value] of new URLSearchParams(text)) if (secret(name, value)) out.push(value);
+  }
+  return out;
 }
 
 /** A JSON value with every secret field's value replaced (recursively). */
@@ -282,7 +309,7 @@ export function snapshotHttp(options: SnapshotOptions): HttpFunction {
       sink = sinkFor(status);
       return { maxBytes: sink.maxBytes, expectedBytes: sink.expectedBytes };
     });
-    store.record(key, response, baseUrl, [...headerSecrets(request.headers), ...(options.secrets ?? [])]);
+    store.record(key, response, baseUrl, [...requestSecrets(request), ...(options.secrets ?? [])]);
     if (request.method !== "GET" && response.status < 400) writes++;
     const { body, received } = await deliver(response.body, sink, request.url);
     return { ...response, body, receivedBytes: received };
