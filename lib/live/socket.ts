@@ -70,11 +70,11 @@ function handshakeError(url: string, status: number, body: string, secrets: read
       : status === 500
         ? " tiled answers 500 when the server has no `streaming_cache` configured (or the node cannot stream, like the root)."
         : status === 401 || status === 400
-          ? " Check the API key (sent as `Authorization: Apikey …`; `?api_key=` is ignored on websockets)."
+          ? " Check the API key (sent as `Authorization: Apikey …`; an api_key query parameter is ignored on websockets), or log in again."
           : status === 403
             ? " The server refused the query parameters (envelope_format must be json or msgpack, start an integer)."
             : "";
-  return new TiledError(status === 404 ? "not-found" : "http", `${status}: ${formatDetail(detail) || "(no detail)"} — websocket handshake refused.${advice}`, {
+  return new TiledError(status === 404 ? "not-found" : status === 401 ? "unauthorized" : "http", `${status}: ${formatDetail(detail) || "(no detail)"} — websocket handshake refused.${advice}`, {
     status,
     url,
     detail,
