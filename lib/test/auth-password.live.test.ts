@@ -13,7 +13,7 @@ import { TokenCache } from "../auth/token-cache";
 import { TokenCredentials } from "../auth/tokens";
 import { caught } from "./caught";
 import { countingHttp } from "./auth-http";
-import { AuthGroup, tokenFiles } from "./auth-servers";
+import { AuthGroup, ensureBuiltLib, promptedLogin, run, tokenFiles } from "./auth-servers";
 import type { Passwords } from "./auth-servers";
 
 const ACCESS_S = 4;
@@ -32,7 +32,8 @@ beforeAll(async () => {
   ]);
   passwords = await group.users("password");
   shortPasswords = await shortGroup.users("password");
-}, 240_000);
+  await ensureBuiltLib();
+}, 300_000);
 
 afterAll(async () => {
   await Promise.all([group.stop(), shortGroup.stop()]);
@@ -101,6 +102,38 @@ describe("password login", () => {
     const { hostname, port } = new URL(url);
     const answer = await requestsTiled(hostname, "bdp2022", { api: "/api/v1/metadata", port: Number(port), context });
     expect(answer.data.id).toBe("bdp2022");
+  });
+});
+
+describe("asking for the password (a terminal; a kernel cannot)", () => {
+  it("at a terminal: a user name, then a hidden password prompt; a wrong one is asked again (3 tries, as in Python)", async () => {
+    const cache = group.cacheDir();
+    const typed = await promptedLogin(url, cache, "alice", passwords.of("alice"), { wrong: 2 });
+    expect(typed.result).toEqual({ user: "alice" });
+    expect(typed.prompts).toBe(3);
+    expect(typed.retries).toBe(2);
+    expect(typed.echoed).toBe(false); // nothing typed showed on the terminal
+    expect(tokenFiles(new Context({ baseUrl: url, cacheDir: cache }).tokenDirectory)).toEqual({ access_token: "600", refresh_token: "600" });
+  });
+
+  it("three wrong passwords: login-failed '(3 tries)'; Enter at the prompt cancels", async () => {
+    const three = await promptedLogin(url, group.cacheDir(), "alice", passwords.of("alice"), { giveUp: true });
+    expect(three.prompts).toBe(3);
+    expect(three.result).toMatchObject({ code: "login-failed" });
+    expect(three.result?.message).toContain("(3 tries)");
+    expect(three.result?.message).not.toContain(passwords.of("alice"));
+    const cancelled = await promptedLogin(url, group.cacheDir(), "alice", passwords.of("alice"), { empty: true });
+    expect(cancelled.result).toEqual({ code: "login-failed", message: "No password given: login cancelled." });
+  });
+
+  it("where nothing can prompt (a kernel, a pipe) and no password is given: the error says what to do instead", async () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, TILED_CACHE_DIR: group.cacheDir() };
+    delete env.TILED_PASSWORD;
+    delete env.TILED_USERNAME;
+    const done = await run(process.execPath, [path.join(__dirname, "fixtures", "auth-prompt.mjs"), url], { env });
+    const result = JSON.parse(done.stdout.trim().split("\n").pop() ?? "{}") as { code?: string; message?: string };
+    expect(result.code).toBe("login-failed");
+    for (const text of ["cannot ask for your", "TILED_PASSWORD", `tiled login ${url}`, "TILED_API_KEY"]) expect(result.message).toContain(text);
   });
 });
 

@@ -160,11 +160,16 @@ export class AuthGroup {
     return dir;
   }
 
-  /** Stop every server this group started, then its provider. */
+  /**
+   * Stop every server this group started, then its provider, and remove the group's folder (its
+   * passwords, keys and token caches) unless KEEP_AUTH_DIRS=1 asks to keep it for a post-mortem.
+   */
   async stop(): Promise<void> {
-    for (const mode of this.#modes.splice(0)) await run(BIN_REPLICA, ["stop", "--auth", mode], { env: this.env });
-    if (this.#idp) await run(BIN_REPLICA, ["idp", "stop"], { env: this.env });
+    const stopped = [];
+    for (const mode of this.#modes.splice(0)) stopped.push(await run(BIN_REPLICA, ["stop", "--auth", mode], { env: this.env }));
+    if (this.#idp) stopped.push(await run(BIN_REPLICA, ["idp", "stop"], { env: this.env }));
     this.#idp = false;
+    if (stopped.every((s) => s.code === 0) && process.env.KEEP_AUTH_DIRS !== "1") fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -253,4 +258,26 @@ export async function runChild(url: string, cache: string, seconds: number, star
   const line = done.stdout.split("\n").find((l) => l.startsWith("{"));
   if (!line) throw new Error(`auth-child.mjs printed nothing (exit ${done.code}): ${done.stderr.slice(-1500)}`);
   return JSON.parse(line) as { reads: number; failures: number; users: string[]; refreshes: number; error?: string };
+}
+
+/** What drive_prompt.py reports of a login typed at a terminal. */
+export interface PromptedLogin {
+  result: { user?: string; code?: string; message?: string } | null;
+  prompts: number;
+  retries: number;
+  echoed: boolean;
+  exit_status: number | null;
+}
+
+/**
+ * Log in with the built library's own prompts on a pty (lib/test/fixtures/drive_prompt.py, pexpect
+ * from the venv), typing `wrong` bad passwords first (or only bad ones with giveUp, or Enter with empty).
+ */
+export async function promptedLogin(url: string, cache: string, user: string, password: string, options: { wrong?: number; giveUp?: boolean; empty?: boolean } = {}): Promise<PromptedLogin> {
+  const env: NodeJS.ProcessEnv = { ...process.env, TILED_CACHE_DIR: cache, DRIVE_PASSWORD: password };
+  const args = [path.join(PROJECT_ROOT, "lib", "test", "fixtures", "drive_prompt.py"), url, "--user", user, "--wrong", String(options.wrong ?? 0), ...(options.giveUp ? ["--give-up"] : []), ...(options.empty ? ["--empty"] : [])];
+  const done = await run(PYTHON, args, { env, timeoutMs: 120_000 });
+  const line = done.stdout.split("\n").find((l) => l.startsWith("{"));
+  if (!line) throw new Error(`drive_prompt.py printed nothing (exit ${done.code}): ${done.stderr.slice(-1500)}`);
+  return JSON.parse(line) as PromptedLogin;
 }
