@@ -11,11 +11,15 @@
  *   const client = await fromUri(sql.url, sql.options);
  *
  * The replicas are started by `bin/replica start` (SQL catalog, port 8000) and
- * `bin/replica start --layout mongo` (databroker's MongoAdapter, port 8001), from the project root.
+ * `bin/replica start --layout mongo` (databroker's MongoAdapter, port 8001), from the project root;
+ * the authenticated ones (notebook 07) by `bin/replica start --auth password` (port 8002),
+ * `bin/replica idp start` (the test identity provider, 8005) and `bin/replica start --auth
+ * proxied-oidc` (8004), at TILED_AUTH_URL and TILED_DEVICE_URL.
  */
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import type { ContextOptions } from "tiled-client";
+import type { ContextOptions, DevicePrompt } from "tiled-client";
 import { snapshotHttp } from "tiled-client/testing";
 
 /** The repository's root: the nearest folder above the kernel's working directory that holds bin/replica. */
@@ -48,3 +52,34 @@ export const sql = replica(process.env.TILED_URL ?? "http://127.0.0.1:8000", "sq
 
 /** The legacy replica: databroker's MongoAdapter, the layout of the 2022 server. */
 export const legacy = replica(process.env.TILED_LEGACY_URL ?? "http://127.0.0.1:8001", "legacy");
+
+/** The authenticated replica: the same catalogs behind a password login (tiled's DictionaryAuthenticator). */
+export const auth = replica(process.env.TILED_AUTH_URL ?? "http://127.0.0.1:8002", path.join("auth", "password"));
+
+/** The replica that logs in with a device code at the project's test identity provider (tiled's ProxiedOIDCAuthenticator). */
+export const device = replica(process.env.TILED_DEVICE_URL ?? "http://127.0.0.1:8004", path.join("auth", "proxied-oidc"));
+
+/** True when the notebook answers from recordings: nothing live (a run being written) can happen. */
+export const replaying = (process.env.TILED_SNAPSHOTS ?? "").trim().toLowerCase() === "replay";
+
+/**
+ * In the project's headless runs only: the user who approves device codes (TILED_DEVICE_APPROVER),
+ * played by server/oidc/approve.mjs, which opens the link, signs in with the password in
+ * APPROVE_PASSWORD and consents, over plain HTTP. Undefined when those are not set (a person
+ * approves in a browser), and when replaying (there is no provider to approve at).
+ */
+export function headlessApprover(): ((prompt: DevicePrompt) => void) | undefined {
+  const user = process.env.TILED_DEVICE_APPROVER;
+  if (!user || !process.env.APPROVE_PASSWORD || replaying) return undefined;
+  return (prompt) => {
+    const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "server", "oidc", "approve.mjs"), prompt.verificationUri, "--user-code", prompt.userCode, "--user", user], {
+      cwd: PROJECT_ROOT,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("exit", (code: number | null) => {
+      if (code !== 0) console.error(`the headless approver failed (${code}): ${stderr.trim()}`);
+    });
+  };
+}

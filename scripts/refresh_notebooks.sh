@@ -14,9 +14,11 @@ start_replica refresh
 export TILED_URL=${TILED_URL:-$(bin/replica url)}
 start_replica refresh --layout mongo
 export TILED_LEGACY_URL=${TILED_LEGACY_URL:-$(bin/replica url --layout mongo)}
+source scripts/auth_replicas.sh   # notebook 07's servers, and its logins (for the notebooks' kernels only)
+start_auth_replicas refresh
 
 say refresh "executing notebooks/*.ipynb in place against $TILED_URL and $TILED_LEGACY_URL"
-python scripts/run_notebooks.py --in-place
+with_notebook_logins python scripts/run_notebooks.py --in-place
 say refresh "building the site from the committed notebooks into var/site/"
 python scripts/build_site.py notebooks var/site
 say refresh "checking it, and taking the screenshots in docs/"

@@ -32,20 +32,26 @@ if ! bin/replica url --layout mongo >/dev/null 2>&1; then
   start_replica test --layout mongo || { echo "the legacy replica server did not start; see the message above"; exit 1; }
   started_mongo=1
 fi
-trap '[ $started_mongo = 1 ] && bin/replica stop --layout mongo >/dev/null; [ $started_sql = 1 ] && bin/replica stop >/dev/null' EXIT
+# And the authenticated ones notebook 07 logs in to (scripts/auth_replicas.sh), stopped likewise.
+source scripts/auth_replicas.sh
+trap 'stop_auth_replicas; [ $started_mongo = 1 ] && bin/replica stop --layout mongo >/dev/null; [ $started_sql = 1 ] && bin/replica stop >/dev/null' EXIT
 export TILED_URL=$(bin/replica url) || { echo "no replica server answers; see the messages above"; exit 1; }
 export TILED_LEGACY_URL=$(bin/replica url --layout mongo) || { echo "no legacy replica server answers"; exit 1; }
+start_auth_replicas test || { echo "the authenticated replicas did not start; see the messages above"; exit 1; }
 
 # tsc prints nothing until it is done: say every 5 s that it is still checking.
 step "tsc (strict)" bash -c 'source scripts/progress.sh; ticking tsc "type-checking (tsconfig.json)" "" -- npx --no-install tsc -p tsconfig.json'
 step "vitest" npx --no-install vitest run
 step "pytest" python -m pytest -q server/tests tests
-step "notebooks (live server)" python scripts/run_notebooks.py --out var/test/live
+# Notebook 07 logs in: its password and the device-code approver reach the notebooks' kernels only.
+step "notebooks (live server)" with_notebook_logins python scripts/run_notebooks.py --out var/test/live
 # One client for both layouts: the tiled-client notebook, unchanged, against the legacy replica.
 step "notebook 02 on the legacy replica" env TILED_URL="$TILED_LEGACY_URL" \
   python scripts/run_notebooks.py --out var/test/legacy notebooks/02_tiled_client.ipynb
-# Replay points TILED_URL at a closed port: any request that escaped the snapshots would fail.
+# Replay points TILED_URL at a closed port: any request that escaped the snapshots would fail. Notebook
+# 07's login answers come from its recordings; a password must still be given, and none is checked.
 step "notebooks (replayed snapshots, no server)" env TILED_URL=http://127.0.0.1:9 TILED_LEGACY_URL=http://127.0.0.1:10 TILED_SNAPSHOTS=replay \
+  TILED_AUTH_URL=http://127.0.0.1:11 TILED_DEVICE_URL=http://127.0.0.1:12 TILED_PASSWORD=replayed-not-checked TILED_CACHE_DIR="$PWD/var/test/replay-tokens" \
   python scripts/run_notebooks.py --out var/test/replay $(ls notebooks/*.ipynb | grep -v 05_live_run)
 step "documentation site in Chromium" bash -c 'python scripts/build_site.py var/test/live var/test/site && node scripts/check_html.mjs var/test/site'
 step "plots in JupyterLab" node scripts/check_jupyterlab.mjs var/test/live/*.ipynb

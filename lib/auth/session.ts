@@ -6,9 +6,9 @@
  * provider does): Python only GETs the provider's end-session page, which a browser would show and
  * a program cannot confirm, so the refresh token stays valid there. This client also revokes the
  * refresh token at the provider's revocation endpoint (RFC 7009), found in its discovery document
- * (`<iss>/.well-known/openid-configuration`, `iss` from the access token), and only if that
- * endpoint is on the same origin as the token endpoint the server named: a refresh token goes
- * nowhere it did not go already.
+ * (`<issuer>/.well-known/openid-configuration`, the issuer from the access token's `iss`, else
+ * looked for above the token endpoint), and only from the document that names the token endpoint
+ * the server gave, on that endpoint's origin: a refresh token goes nowhere it did not go already.
  *
  * @example
  * await endSession({ transport, apiBase, provider, tokens });   // then clear the cache
@@ -26,6 +26,7 @@ import { jwtClaim } from "./tokens.js";
 /** The part of an OpenID provider's discovery document this module reads. */
 const Discovery = z.looseObject({
   issuer: z.string(),
+  token_endpoint: z.string().optional(),
   revocation_endpoint: z.string().optional(),
 });
 
@@ -45,22 +46,40 @@ function form(fields: Record<string, string>): Uint8Array {
 }
 
 /**
- * The provider's revocation endpoint, or undefined when it cannot be found safely (no `iss` in the
- * tokens, no discovery document, or an endpoint on another origin than the token endpoint).
+ * Where the provider's discovery document may be: under the access token's `iss`, else under the
+ * token endpoint's origin and each of its path's prefixes (`…/realms/x/protocol/openid-connect/token`
+ * has its issuer at `…/realms/x`).
+ */
+function discoveryCandidates(tokenEndpoint: string, tokens: Readonly<Tokens>): string[] {
+  const out: string[] = [];
+  const iss = jwtClaim(tokens.access_token ?? "", "iss") ?? jwtClaim(tokens.id_token ?? "", "iss");
+  if (typeof iss === "string" && originOf(iss) === originOf(tokenEndpoint)) out.push(iss.replace(/\/+$/, ""));
+  const url = new URL(tokenEndpoint);
+  const segments = url.pathname.split("/").filter(Boolean);
+  for (let n = segments.length - 1; n >= 0; n--) out.push(`${url.origin}${n ? `/${segments.slice(0, n).join("/")}` : ""}`);
+  return [...new Set(out)].slice(0, 6);
+}
+
+/**
+ * The provider's revocation endpoint, or undefined when it cannot be found safely: the discovery
+ * document must name the very token endpoint the server gave (so it is that provider's), and the
+ * revocation endpoint must be on its origin.
  */
 async function revocationEndpoint(args: EndSessionArgs, options: RequestOptions): Promise<string | undefined> {
   const tokenEndpoint = args.provider?.links.token_endpoint;
-  const iss = jwtClaim(args.tokens.access_token ?? "", "iss") ?? jwtClaim(args.tokens.id_token ?? "", "iss");
-  if (tokenEndpoint === undefined || typeof iss !== "string" || originOf(iss) !== originOf(tokenEndpoint)) return undefined;
-  const url = `${iss.replace(/\/+$/, "")}/.well-known/openid-configuration`;
-  try {
-    const response = await args.transport.send({ url, accept: "application/json", anonymous: true }, options);
-    const doc = parseJson(response, Discovery);
-    const endpoint = doc.revocation_endpoint;
-    return doc.issuer === iss && endpoint !== undefined && originOf(endpoint) === originOf(tokenEndpoint) ? endpoint : undefined;
-  } catch {
-    return undefined;
+  if (tokenEndpoint === undefined) return undefined;
+  for (const issuer of discoveryCandidates(tokenEndpoint, args.tokens)) {
+    try {
+      const response = await args.transport.send({ url: `${issuer}/.well-known/openid-configuration`, accept: "application/json", anonymous: true }, options);
+      const doc = parseJson(response, Discovery);
+      if (doc.token_endpoint !== tokenEndpoint) continue;
+      const endpoint = doc.revocation_endpoint;
+      return endpoint !== undefined && originOf(endpoint) === originOf(tokenEndpoint) ? endpoint : undefined;
+    } catch {
+      /* not there: the next candidate */
+    }
   }
+  return undefined;
 }
 
 /**

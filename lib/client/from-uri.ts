@@ -47,12 +47,15 @@ export interface FromUriOptions extends ContextOptions, RequestOptions {
 /** The error for a server that requires a login this call did not do. */
 function loginRequired(context: Context, authentication: Authentication, problems: readonly string[]): TiledError {
   const providers = authentication.providers.map((p) => `${p.provider} (${p.mode === "external" ? "device code" : "password"})`).join(", ") || "none listed";
+  const device = authentication.providers.some((p) => p.mode === "external");
+  const password = authentication.providers.some((p) => p.mode !== "external");
+  const how = [password ? "a password from TILED_PASSWORD, or asked for at a terminal" : "", device ? "a link and a code shown here" : ""].filter(Boolean).join("; ");
   const lines = [
     `${context.baseUrl} requires you to log in (providers: ${providers}). Either:`,
-    `    fromUri(uri, { login: true })           (a password from TILED_PASSWORD, or a device code shown here)`,
-    `    fromUri(uri, { login: { username: "…", password } })`,
-    `    tiled login ${context.baseUrl}          (in a terminal; this client then finds the tokens it saves)`,
-    `    an API key: fromUri(uri, { apiKey }) or TILED_API_KEY`,
+    `  - fromUri(uri, { login: true }): ${how}`,
+    ...(password ? [`  - fromUri(uri, { login: { username: "…", password } })`] : []),
+    `  - \`tiled login ${context.baseUrl}\` in a terminal: this client then finds the tokens it saves`,
+    `  - an API key: fromUri(uri, { apiKey }), or TILED_API_KEY`,
   ];
   if (problems.length) lines.push(`  Cached tokens were found but not used:\n    ${problems.join("\n    ")}`);
   return new TiledError("unauthorized", lines.join("\n"), { url: context.apiBase });
