@@ -1223,15 +1223,23 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=5, help="repetitions per client and case (default 5)")
     parser.add_argument("--diag-reps", type=int, default=3, help="repetitions of the diagnostics (default 3)")
     parser.add_argument("--pg-reps", type=int, default=3, help="repetitions of case c on PostgreSQL, whose walks are 10x longer (default 3)")
-    parser.add_argument("--cases", default="a,b,c,cpg,e,live", help="comma-separated subset of a,b,c,cpg,e,live (default all)")
+    parser.add_argument("--cases", default="a,b,c,cpg,e,live,auth", help="comma-separated subset of a,b,c,cpg,e,live,auth (default all)")
     parser.add_argument("--live-events", type=int, default=1000, help="events per live run in case (live) (default 1000)")
     parser.add_argument("--live-reps", type=int, default=1, help="live runs in case (live) (default 1: a run of 1000 events takes about a minute)")
     parser.add_argument("--report-only", metavar="RESULTS_JSON", help="print the report of a saved run (var/bench/results/*.json) again")
     args = parser.parse_args()
     cases = set(args.cases.split(","))
-    unknown = cases - {"a", "b", "c", "cpg", "e", "live"}
+    unknown = cases - {"a", "b", "c", "cpg", "e", "live", "auth"}
     if unknown:
         parser.error(f"unknown case(s) {sorted(unknown)}")
+    if "auth" in cases and not args.report_only:
+        # Case (auth), logging in, has servers and a report of its own (bench/auth_bench.py).
+        import auth_bench
+
+        cases.discard("auth")
+        status = auth_bench.main(["--reps", str(args.reps)])
+        if not cases:
+            return status
     if args.report_only:
         saved = json.loads(Path(args.report_only).read_text())
         m = saved["manifest"]
