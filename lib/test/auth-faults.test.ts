@@ -21,6 +21,7 @@ import { Context } from "../context";
 import type { AuthProvider } from "../schemas/auth";
 import { listSnapshots, snapshotHttp } from "../testing/snapshots";
 import { caught, thrown } from "./caught";
+import { PROJECT_ROOT } from "./replicas";
 import { startFakeAuthServer } from "./fake-auth-server";
 import type { FakeAuthOptions, FakeAuthServer } from "./fake-auth-server";
 
@@ -96,7 +97,38 @@ describe("the device code, shown", () => {
   });
 });
 
-describe("slow_down (RFC 8628 3.5): the identity provider asks for slower polling", () => {
+describe("the device code, in a notebook", () => {
+  it("notebook 07's committed output shows it as a clickable link with the code (text/html), and a text twin", () => {
+    const notebook = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "notebooks", "07_logging_in.ipynb"), "utf8")) as { cells: { outputs?: { data?: Record<string, string | string[]> }[] }[] };
+    const shown = notebook.cells.flatMap((c) => c.outputs ?? []).map((o) => o.data ?? {}).find((d) => String(d["text/plain"] ?? "").includes("enter the code"));
+    expect(shown, "no device-code output in notebooks/07_logging_in.ipynb: run it (scripts/refresh_notebooks.sh)").toBeDefined();
+    const html = [shown?.["text/html"] ?? ""].flat().join("");
+    const code = /enter the code (\S+) within/.exec([shown?.["text/plain"] ?? ""].flat().join(""))?.[1] ?? "";
+    expect(code).toMatch(/^[A-Z]{4}-[A-Z]{4}$/);
+    expect(html).toMatch(new RegExp(`<a href="http://[^"]+/device\\?user_code=${code}" target="_blank" rel="noopener">`));
+    expect(html).toContain(`<code style="font-size:1.2em">${code}</code>`);
+  });
+});
+
+describe("a provider that says verification_url (Microsoft Entra's spelling), and slow_down", () => {
+  it("Entra's verification_url is the page shown when there is no verification_uri", async () => {
+    const idp = http.createServer((req, res) => {
+      res.setHeader("content-type", "application/json");
+      if (req.url === "/device/auth") res.end(JSON.stringify({ device_code: "dc-0123456789", user_code: "ENTR-A123", verification_url: "https://microsoft.com/devicelogin", expires_in: 60, interval: 1 }));
+      else res.end(JSON.stringify({ access_token: "at", expires_in: 60 }));
+    });
+    await new Promise<void>((resolve) => idp.listen(0, "127.0.0.1", resolve));
+    cleanups.push(() => new Promise<void>((resolve) => idp.close(() => resolve())));
+    const base = `http://127.0.0.1:${(idp.address() as AddressInfo).port}`;
+    const provider: AuthProvider = { provider: "entra", mode: "external", links: { auth_endpoint: `${base}/device/auth`, client_id: "c", token_endpoint: `${base}/token` } };
+    const context = new Context({ baseUrl: base });
+    const post = (url: string, body: Uint8Array, contentType: string) => context.transport.send({ method: "POST", url, accept: "application/json", body, contentType, anonymous: true });
+    const shown: string[] = [];
+    await deviceCodeLogin(provider, base, post, { onDeviceCode: (p) => shown.push(p.verificationUri) });
+    expect(shown).toEqual(["https://microsoft.com/devicelogin"]);
+  });
+
+  // oidc-provider 9.13 (the project's provider) defines slow_down but never sends it: a fake one does.
   it("the next poll waits the interval plus 5 s; then the tokens come", async () => {
     const polls: number[] = [];
     const idp = http.createServer((req, res) => {
