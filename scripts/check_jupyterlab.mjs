@@ -47,6 +47,8 @@ rmSync(WORK, { recursive: true, force: true });
 mkdirSync(join(WORK, "notebooks"), { recursive: true });
 symlinkSync(join(ROOT, "lib"), join(WORK, "notebooks", "lib"));
 for (const nb of notebooks) cpSync(nb, join(WORK, "notebooks", basename(nb)));
+// And their helper: every notebook imports "./replica" (the servers' URLs, recordings, PROJECT_ROOT).
+cpSync(join(ROOT, "notebooks", "replica.ts"), join(WORK, "notebooks", "replica.ts"));
 const settings = join(WORK, "user-settings");
 const put = (ext, file, obj) => {
   mkdirSync(join(settings, ext), { recursive: true });

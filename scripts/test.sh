@@ -54,7 +54,7 @@ step "notebooks (replayed snapshots, no server)" env TILED_URL=http://127.0.0.1:
   TILED_AUTH_URL=http://127.0.0.1:11 TILED_DEVICE_URL=http://127.0.0.1:12 TILED_PASSWORD=replayed-not-checked TILED_CACHE_DIR="$PWD/var/test/replay-tokens" \
   python scripts/run_notebooks.py --out var/test/replay $(ls notebooks/*.ipynb | grep -v 05_live_run)
 step "documentation site in Chromium" bash -c 'python scripts/build_site.py var/test/live var/test/site && node scripts/check_html.mjs var/test/site'
-step "plots in JupyterLab" node scripts/check_jupyterlab.mjs var/test/live/*.ipynb
+step "plots in JupyterLab" with_notebook_logins node scripts/check_jupyterlab.mjs var/test/live/*.ipynb
 
 printf '\n'
 for s in "${passed[@]}"; do echo "  ok      $s"; done
