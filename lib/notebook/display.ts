@@ -17,12 +17,14 @@ import { createRequire } from "node:module";
 /** MIME type → payload. JSON MIME types take an object; the others a string. */
 export type MimeBundle = Record<string, unknown> & { "text/plain": string };
 
-interface DisplayMessage {
+/** A Jupyter display message, as tslab's writer takes it (`transient.display_id` names an output to update). */
+export interface DisplayMessage {
   data: Record<string, unknown>;
   metadata: Record<string, unknown>;
   transient: Record<string, unknown>;
 }
-type DisplayWriter = (message: DisplayMessage, update: boolean) => void;
+/** tslab's display writer: sends display_data, or update_display_data when `update`. */
+export type DisplayWriter = (message: DisplayMessage, update: boolean) => void;
 
 /**
  * Node's module cache, shared by every require() in the process (the kernel's included); which
@@ -36,7 +38,7 @@ const moduleCache = createRequire(`${process.cwd()}/`).cache;
  * installed anywhere (a global install, another project's), and only its own instance writes to
  * the cell.
  */
-function kernelWriter(): DisplayWriter | null {
+export function kernelWriter(): DisplayWriter | null {
   const key = Object.keys(moduleCache).find((name) => /[\\/]tslab[\\/]dist[\\/]jupyter\.js$/.test(name));
   const jupyter = key === undefined ? undefined : (moduleCache[key]?.exports as { lastWriteDisplayData?: DisplayWriter | null } | undefined);
   return jupyter?.lastWriteDisplayData ?? null;
