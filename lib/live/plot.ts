@@ -60,7 +60,7 @@ export interface LivePlotOptions {
 
 export class LivePlot {
   readonly displayId = `live-${randomUUID()}`;
-  readonly #options: LivePlotOptions;
+  #options: LivePlotOptions;
   readonly #x: number[] = [];
   readonly #y: Map<string, number[]>;
   #writer: DisplayWriter | null = null;
@@ -74,7 +74,7 @@ export class LivePlot {
   updates = 0;
 
   constructor(options: LivePlotOptions) {
-    this.#options = options;
+    this.#options = { ...options };
     this.#y = new Map(options.series.map((s) => [s, []]));
   }
 
@@ -82,6 +82,12 @@ export class LivePlot {
    *  redraw sends every point and the browser redraws them all): 1 ms per 20 points, at most 5 s. */
   get intervalMs(): number {
     return Math.max(this.#options.intervalMs ?? 250, Math.min(5000, this.points / 20));
+  }
+
+  /** Set the columns' units (from a descriptor that arrived after the plot was shown); the next redraw shows them. */
+  setUnits(units: Record<string, string | undefined>): void {
+    this.#options.units = { ...this.#options.units, ...units };
+    this.#dirty = true;
   }
 
   /** Points plotted so far. */
