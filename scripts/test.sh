@@ -2,7 +2,8 @@
 # Every test: strict tsc, vitest, pytest (replica servers and project checks), every notebook run
 # headless against the live replicas and again from data-snapshots/ with no server, the
 # documentation site built from the live run and checked in headless Chromium, the plots in
-# JupyterLab, and the snapshots' freshness. Long steps say how far they are.
+# JupyterLab, the snapshots' freshness, and the tiled-client package installed in an empty folder.
+# Long steps say how far they are.
 # Each step runs even when an earlier one failed; the exit code is non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -49,6 +50,8 @@ step "notebooks (replayed snapshots, no server)" env TILED_URL=http://127.0.0.1:
   python scripts/run_notebooks.py --out var/test/replay $(ls notebooks/*.ipynb | grep -v 05_live_run)
 step "documentation site in Chromium" bash -c 'python scripts/build_site.py var/test/live var/test/site && node scripts/check_html.mjs var/test/site'
 step "plots in JupyterLab" node scripts/check_jupyterlab.mjs var/test/live/*.ipynb
+# The library as users install it: npm pack, then used from an empty folder (node, npx tsx, a tslab notebook).
+step "the tiled-client package outside the repository" bash scripts/check_package.sh
 
 printf '\n'
 for s in "${passed[@]}"; do echo "  ok      $s"; done
