@@ -12,13 +12,19 @@
  * @example
  * const response = await fetchHttp({ method: "GET", url, headers: { Accept: "application/json" }, signal }, () => ({ maxBytes: 1 << 20 }));
  */
-import fetch from "node-fetch";
 import type { Response } from "node-fetch";
 import { TiledError } from "../errors.js";
 import { BodyCutShort } from "./types.js";
 import type { BodySink, HttpFunction, HttpRequest, HttpResponse } from "./types.js";
 
+/**
+ * node-fetch, loaded on the first request rather than when the library is imported: a notebook's
+ * first cell (which only imports) is then faster by the module's load time (bench/first_cell.py).
+ */
+let nodeFetch: Promise<typeof import("node-fetch")> | undefined;
+
 export const fetchHttp: HttpFunction = async (request: HttpRequest, sinkFor: (status: number) => BodySink): Promise<HttpResponse> => {
+  const { default: fetch } = await (nodeFetch ??= import("node-fetch"));
   const response = await fetch(request.url, {
     method: request.method,
     headers: request.headers,
