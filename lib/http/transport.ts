@@ -201,12 +201,14 @@ export class Transport {
 
   /**
    * The HTTP function for a request: the caller's (config.http), else the socket reader for
-   * uncompressed bulk GETs over http:, else node-fetch (JSON, writes, https:, compressed bodies).
+   * uncompressed bulk GETs over http: received into memory, else node-fetch (JSON, writes, https:, compressed bodies).
    */
-  #httpFor(method: string, url: string, accept: string): HttpFunction {
+  #httpFor(method: string, url: string, accept: string, sink: BodySink): HttpFunction {
     const { http, bulkReader, compression } = this.config;
     if (http) return http;
-    const bulk = method === "GET" && !accept.includes("json");
+    // The socket reader keeps a body whole in memory; a body streamed to a writer (an export to
+    // disk) must go through node-fetch, which hands each chunk to the writer and keeps none.
+    const bulk = method === "GET" && !accept.includes("json") && sink.write === undefined;
     return bulk && !compression && bulkReader === "socket" && url.startsWith("http:") ? socketHttp : fetchHttp;
   }
 
@@ -255,7 +257,7 @@ export class Transport {
         if (method === "GET" && !request.accept.includes("json") && !this.config.compression) headers["Accept-Encoding"] = "identity";
         let response: HttpResponse;
         try {
-          response = await this.#httpFor(method, url, request.accept)({ method, url, headers, body: request.body, signal, onProgress }, sinkFor);
+          response = await this.#httpFor(method, url, request.accept, sink)({ method, url, headers, body: request.body, signal, onProgress }, sinkFor);
         } catch (cause) {
           throw fail(cause, url);
         }
