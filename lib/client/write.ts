@@ -9,6 +9,10 @@
  * or a key with write scopes), 405 (this catalog stores no data: a read-only server), 409 (the
  * name is taken: another key, or delete the node first).
  *
+ * Tables are sent as Arrow IPC files; for write_table with pandas metadata for integer columns that
+ * hold nulls (pandas-metadata.ts: otherwise tiled's pandas step stores them as double). Appended
+ * partitions (SQL storage) come back double whatever is sent: a tiled 0.2.20 quirk, in the tests.
+ *
  * Arrays up to `blockBytes` (100 MB, the Python client's threshold) go in one `PUT /array/full`;
  * larger ones are created with chunks along their first axes, each chunk a contiguous stretch of
  * the C-ordered bytes (no copy), and sent one `PUT /array/block` at a time, two in flight — under
@@ -33,6 +37,7 @@ import { progressBar } from "../progress.js";
 import type { ProgressCallback } from "../progress.js";
 import { checkJsonObject } from "./json-check.js";
 import { encodeArray } from "./array-encode.js";
+import { withNullableIntegers } from "./pandas-metadata.js";
 import type { NodeRef } from "./export.js";
 
 /** Arrays larger than this are written in blocks (the Python client's 100 MB). */
@@ -264,7 +269,7 @@ export async function writeTableNode(parent: NodeRef, key: string | undefined, t
   const path = [...parent.path, item.id];
   try {
     await parent.context.transport.send(
-      { method: "PUT", url: parent.context.apiUrl("table/full", path), accept: "application/json", body: tableToIPC(table, "file"), contentType: "application/vnd.apache.arrow.file" },
+      { method: "PUT", url: parent.context.apiUrl("table/full", path), accept: "application/json", body: tableToIPC(withNullableIntegers(table), "file"), contentType: "application/vnd.apache.arrow.file" },
       requestOptions(options),
       { maxBytes: parent.context.config.maxJsonBytes },
     );
