@@ -136,7 +136,7 @@ export function encodeArray(data: TypedArray, shape?: readonly number[], dtype?:
   const code = `${kind}${itemsize}`;
   const allowed = HOLDS[native.name];
   if (!allowed.includes(code)) {
-    throw badInput(`A ${native.name} cannot hold ${dtype} exactly (it can be written as ${allowed.map((c) => c.replace(/^b1$/, "bool").replace(/^f2$/, "float16").replace(/^c(8|16)$/, (_, n) => `complex${Number(n) * 8}`)).join(", ")}). Convert the data to the TypedArray of that dtype first.`);
+    throw badInput(`${native.name.startsWith("Int") ? "An" : "A"} ${native.name} cannot hold ${dtype} exactly (it can be written as ${allowed.map((c) => c.replace(/^b1$/, "bool").replace(/^f2$/, "float16").replace(/^c(8|16)$/, (_, n) => `complex${Number(n) * 8}`)).join(", ")}). Convert the data to the TypedArray of that dtype first.`);
   }
   if ((kind === "m" || kind === "M") && !parsed?.units) throw badInput(`dtype ${dtype} needs units, e.g. datetime64[ns] or <m8[s].`);
   const dims = shape === undefined ? [data.length / (kind === "c" ? 2 : 1)] : [...shape];

@@ -21,7 +21,7 @@
  * await run.export("/tmp/out/run.jsonl", { format: "application/json-seq", overwrite: true });
  */
 import { isTiledError, TiledError, badInput } from "../errors.js";
-import { writeOutput } from "../file-output.js";
+import { checkDestination, writeOutput } from "../file-output.js";
 import type { OutputFile, OutputOptions } from "../file-output.js";
 import { progressBar } from "../progress.js";
 import type { ProgressCallback } from "../progress.js";
@@ -168,6 +168,8 @@ function explain(err: unknown, node: NodeRef, mediaType: string): unknown {
  * a full disk); by default a temporary file renamed into place.
  */
 export async function exportNode(node: NodeRef, dest: string, options: ExportOptions = {}, open?: (dest: string, options: OutputOptions) => OutputFile): Promise<ExportResult> {
+  // The folder first: a destination that cannot be written is reported before any request.
+  checkDestination(dest, { overwrite: options.overwrite });
   const about = await node.context.about(options);
   const family = node.item.attributes.structure_family ?? null;
   const mediaType = resolveFormat(options.format, about, family, node.item.attributes.specs ?? [], dest);

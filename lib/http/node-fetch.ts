@@ -90,7 +90,15 @@ async function readBody(response: Response, sink: BodySink, declared: number | u
           throw tooLong(url, expectedBytes);
         }
         out.set(bytes, received);
-      } else if (sink.write) await sink.write(bytes);
+      } else if (sink.write) {
+        try {
+          await sink.write(bytes);
+        } catch (cause) {
+          // The writer failed (a full disk), not the connection: say so, never "cut short".
+          discard(response);
+          throw cause instanceof TiledError ? cause : new TiledError("bad-input", `Writing the server's answer failed after ${received} bytes: ${(cause as Error)?.message ?? String(cause)}`, { url, cause });
+        }
+      }
       else chunks.push(bytes);
       received += bytes.byteLength;
       request.onProgress?.(received, declared);
