@@ -12,11 +12,22 @@
  * @example
  * const response = await fetchHttp({ method: "GET", url, headers: { Accept: "application/json" }, signal }, () => ({ maxBytes: 1 << 20 }));
  */
+import * as http from "node:http";
+import * as https from "node:https";
 import fetch from "node-fetch";
 import type { Response } from "node-fetch";
 import { TiledError } from "../errors.js";
 import { BodyCutShort } from "./types.js";
 import type { BodySink, HttpFunction, HttpRequest, HttpResponse } from "./types.js";
+
+/**
+ * Writes (POST, PUT, PATCH, DELETE) each go on a fresh connection. tiled closes a kept-alive
+ * connection after a 500; a write sent next on that pooled socket fails with ECONNRESET, and a
+ * write is never resent (it may have been applied), so it must not meet a stale socket at all.
+ * A new loopback or LAN connection costs about a millisecond; reads keep the pool.
+ */
+const FRESH_HTTP = new http.Agent({ keepAlive: false });
+const FRESH_HTTPS = new https.Agent({ keepAlive: false });
 
 export const fetchHttp: HttpFunction = async (request: HttpRequest, sinkFor: (status: number) => BodySink): Promise<HttpResponse> => {
   const response = await fetch(request.url, {
@@ -27,6 +38,7 @@ export const fetchHttp: HttpFunction = async (request: HttpRequest, sinkFor: (st
     redirect: "manual",
     // Asked for identity: a compressed answer is returned as it came (and refused by the transport), never inflated.
     compress: request.headers["Accept-Encoding"] !== "identity",
+    agent: request.method === "GET" ? undefined : (url: URL) => (url.protocol === "https:" ? FRESH_HTTPS : FRESH_HTTP),
   });
   const sink = sinkFor(response.status);
   const declared = declaredLength(response);
