@@ -48,6 +48,10 @@ export { DELETE_KEY, JSON_PATCH, MERGE_PATCH, applyUpdate, jsonPatchDiff } from 
 export type { MetadataUpdate, MetadataRevision, UpdateMetadataOptions, PatchMetadataOptions, DeleteOptions, JsonPatchOperation, PatchContentType } from "./client/metadata-update.js";
 export type { SearchDeepOptions } from "./client/search-deep.js";
 export { checkJson } from "./client/json-check.js";
+// apache-arrow, as this library loads it. Build tables to write with these: under tslab a notebook's
+// own `import ... from "apache-arrow"` loads the CommonJS copy, whose tables pass `instanceof` but
+// serialize to Arrow files the server cannot read (the dual-package hazard; writeTable refuses them).
+export * as arrow from "apache-arrow";
 export type { ProgressCallback } from "./progress.js";
 
 // Logging in (tiled's Python Context.login, logout, whoami, API keys) and the shared token cache.

@@ -23,8 +23,7 @@
  * const image = await run.writeArray("image", new Uint16Array(512 * 512), { shape: [512, 512], dims: ["y", "x"] });
  * const table = await run.writeTable("peaks", tableFromArrays({ x: new Float64Array([1, 2]), y: new Float64Array([3, 4]) }));
  */
-import { tableToIPC, Table } from "apache-arrow";
-import type { Schema } from "apache-arrow";
+import { Schema, tableToIPC, Table } from "apache-arrow";
 import { z } from "zod";
 import { mapLimit } from "../concurrency.js";
 import { TiledError, badInput, isTiledError } from "../errors.js";
@@ -256,6 +255,12 @@ function tableStructure(schema: Schema, npartitions: number): unknown {
 
 function checkTable(table: unknown, what: string): Table {
   if (!(table instanceof Table)) throw badInput(`${what} takes an apache-arrow Table (tableFromArrays({...}), tableFromIPC(bytes)), not ${table === null ? "null" : typeof table}.`);
+  // apache-arrow's Table passes `instanceof` across its CommonJS and ESM copies, but a table of the
+  // other copy serializes to an Arrow file whose footer the server rejects (500). Under tslab a
+  // notebook's `import "apache-arrow"` loads the CommonJS copy; this library, the ESM one.
+  if (Object.getPrototypeOf(table) !== Table.prototype) {
+    throw badInput(`${what}: this Table was built by another copy of apache-arrow (CommonJS, as tslab loads it) and would be written corrupted. Build it with the copy tiled-client uses: import { arrow } from "tiled-client"; new arrow.Table({ … }) or arrow.tableFromArrays({ … }).`);
+  }
   const names = table.schema.fields.map((f) => f.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);
   if (dup !== undefined) throw badInput(`Column ${JSON.stringify(dup)} appears twice; tiled keys columns by name.`);
@@ -283,6 +288,9 @@ export async function writeTableNode(parent: NodeRef, key: string | undefined, t
 export function createAppendableTableNode(parent: NodeRef, key: string | undefined, schema: Schema, options: AppendableTableOptions = {}): Promise<NodeResource> {
   const npartitions = options.npartitions ?? 1;
   if (!Number.isSafeInteger(npartitions) || npartitions < 1) throw badInput(`npartitions ${npartitions} must be a positive integer.`);
+  if (!(schema instanceof Schema) || Object.getPrototypeOf(schema) !== Schema.prototype) {
+    throw badInput(`createAppendableTable takes a Schema built by the copy of apache-arrow tiled-client uses: import { arrow } from "tiled-client"; new arrow.Schema([new arrow.Field("x", new arrow.Float64(), true)]).`);
+  }
   if (schema.fields.length === 0) throw badInput("An appendable table needs at least one column in its schema.");
   const parameters = options.tableName === undefined ? {} : { table_name: options.tableName };
   return createNode(parent, key, "table", options, [writableSource("table", tableStructure(schema, npartitions), "application/x-tiled-sql-table", parameters)]);
