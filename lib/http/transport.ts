@@ -68,18 +68,26 @@ export interface BytesRequestOptions extends RequestOptions {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A signal that aborts when any of these does (AbortSignal.any, which TypeScript 5.0's lib does not declare). */
-function anySignal(signals: readonly (AbortSignal | undefined)[]): AbortSignal {
+/**
+ * A signal that aborts when any of these does (AbortSignal.any, which TypeScript 5.0's lib does not
+ * declare), and `dispose` to remove its listeners once the request is over: a caller's signal
+ * shared by many requests (an upload's blocks, a split read's pieces) would otherwise collect one
+ * listener per request (Node warns past 10).
+ */
+function anySignal(signals: readonly (AbortSignal | undefined)[]): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
+  const listeners: [AbortSignal, () => void][] = [];
   for (const signal of signals) {
     if (!signal) continue;
     if (signal.aborted) {
       controller.abort(signal.reason);
       break;
     }
-    signal.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    listeners.push([signal, onAbort]);
   }
-  return controller.signal;
+  return { signal: controller.signal, dispose: () => listeners.forEach(([signal, onAbort]) => signal.removeEventListener("abort", onAbort)) };
 }
 
 /** A timer that aborts when `ms` pass without `touch()`: the no-progress timeout. */
@@ -217,7 +225,7 @@ export class Transport {
     const idle = new IdleTimer(options.timeoutMs ?? this.config.timeoutMs);
     const deadlineMs = options.deadlineMs ?? this.config.deadlineMs;
     const deadline = deadlineMs === undefined ? undefined : AbortSignal.timeout(deadlineMs);
-    const signal = anySignal([idle.controller.signal, deadline, options.signal]);
+    const { signal, dispose } = anySignal([idle.controller.signal, deadline, options.signal]);
     const secrets = [...this.secretsFor(request.url), ...(request.secrets ?? [])];
     // The sink the body went to: a too-large against the JSON cap gets advice on what to do.
     let chosen: BodySink = sink;
@@ -286,6 +294,7 @@ export class Transport {
       }
     } finally {
       idle.stop();
+      dispose();
     }
   }
 
