@@ -8,6 +8,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type * as http from "node:http";
+import { createRequire } from "node:module";
+import { Table } from "apache-arrow";
 import { afterEach, describe, expect, it } from "vitest";
 import { fromUri } from "../client/from-uri";
 import type { Container } from "../client/container";
@@ -389,6 +391,21 @@ describe("upload: refused before sending", () => {
     expect(((await caught(root.createContainer("a/b"))) as TiledError).message).toMatch(/contains "\/"/);
     expect(((await caught(root.createContainer(".."))) as TiledError).message).toMatch(/not allowed/);
     expect(((await caught(root.createContainer("c", { specs: ["A", "A"] }))) as TiledError).message).toMatch(/Spec "A" is given twice/);
+    expect(writes()).toBe(0);
+  });
+});
+
+describe("upload: apache-arrow's other copy", () => {
+  it("20.25 a Table or Schema built by the CommonJS copy (as tslab loads it) is refused before sending, naming the copy to use", async () => {
+    const { root, writes } = await writeServer();
+    // What a notebook's `import { Table } from "apache-arrow"` gives under tslab: the CommonJS build.
+    const cjs = createRequire(import.meta.url)("apache-arrow") as typeof import("apache-arrow");
+    const table = new cjs.Table({ x: cjs.vectorFromArray([1, 2], new cjs.Float64()) });
+    expect(table instanceof Table).toBe(true); // passes instanceof, yet serializes corrupted
+    const err = (await caught(root.writeTable("t", table))) as TiledError;
+    expect(err.message).toMatch(/built by another copy of apache-arrow .* import \{ arrow \} from "tiled-client"/);
+    const schema = new cjs.Schema([new cjs.Field("x", new cjs.Float64(), true)]);
+    expect(((await caught(root.createAppendableTable("a", schema))) as TiledError).message).toMatch(/import \{ arrow \} from "tiled-client"/);
     expect(writes()).toBe(0);
   });
 });
