@@ -59,6 +59,8 @@ export interface WriteArrayOptions extends NodeOptions {
   dims?: readonly string[];
   /** Arrays larger than this go in blocks. Default 100 MB. */
   blockBytes?: number;
+  /** Blocks in flight at once (default 2; 1 keeps requests in order, as a snapshot recording needs). */
+  concurrency?: number;
   /** Told the bytes sent so far and the total. */
   onProgress?: ProgressCallback;
   progress?: boolean | "auto";
@@ -146,6 +148,26 @@ function writableSource(family: string, structure: unknown, mimetype: string | n
   return { id: null, structure_family: family, structure, mimetype, parameters, properties: {}, assets: [], management: "writable" };
 }
 
+/**
+ * The data of a node just created could not be written: remove the node, so that the same key can
+ * be used again, and say what happened. tiled 0.2.20 cannot always delete it (a table whose
+ * Parquet file was never written answers 500, FileNotFoundError): then the message says the node
+ * is left, without data.
+ */
+async function failedData(parent: NodeRef, path: string[], err: unknown): Promise<unknown> {
+  const explained = explainWrite(err, describe(path));
+  if (!(explained instanceof TiledError)) return explained;
+  const url = withParams(parent.context.apiUrl("metadata", path), [["recursive", "true"], ["external_only", "false"]]);
+  let outcome: string;
+  try {
+    await parent.context.transport.send({ method: "DELETE", url, accept: "application/json" }, {}, { maxBytes: parent.context.config.maxJsonBytes });
+    outcome = `The node ${describe(path)} created for it was deleted again.`;
+  } catch {
+    outcome = `The node ${describe(path)} was created but holds no data, and the server would not delete it (tiled 0.2.20 answers 500 for a table whose file was never written): use another key.`;
+  }
+  return new TiledError(explained.code, `${explained.message}\n  ${outcome}`, { status: explained.status, url: explained.url, detail: explained.detail, requestId: explained.requestId, cause: err });
+}
+
 /** `create_container`: a new container, returned as its description. */
 export function createContainerNode(parent: NodeRef, key: string | undefined, options: NodeOptions = {}): Promise<NodeResource> {
   return createNode(parent, key, "container", options, []);
@@ -204,13 +226,8 @@ export async function writeArrayNode(parent: NodeRef, key: string | undefined, d
   const what = describe(path);
   const bar = progressBar(`upload ${what}`, bytes.byteLength, options.onProgress, options.progress ?? "auto");
   const transport = parent.context.transport;
-  const put = async (url: string, body: Uint8Array, signal?: AbortSignal) => {
-    try {
-      await transport.send({ method: "PUT", url, accept: "application/json", body, contentType: "application/octet-stream" }, { ...requestOptions(options), signal: signal ?? options.signal }, { maxBytes: parent.context.config.maxJsonBytes });
-    } catch (err) {
-      throw explainWrite(err, what);
-    }
-  };
+  const put = (url: string, body: Uint8Array, signal?: AbortSignal) =>
+    transport.send({ method: "PUT", url, accept: "application/json", body, contentType: "application/octet-stream" }, { ...requestOptions(options), signal: signal ?? options.signal }, { maxBytes: parent.context.config.maxJsonBytes });
   try {
     const list = blocks(chunks, shape, dataType.itemsize);
     if (list.length <= 1) {
@@ -220,7 +237,7 @@ export async function writeArrayNode(parent: NodeRef, key: string | undefined, d
       let sent = 0;
       await mapLimit(
         list,
-        2,
+        options.concurrency ?? 2,
         async (block, signal) => {
           const url = withParams(parent.context.apiUrl("array/block", path), [["block", block.index.join(",")]]);
           await put(url, bytes.subarray(block.start, block.end), signal);
@@ -232,7 +249,7 @@ export async function writeArrayNode(parent: NodeRef, key: string | undefined, d
     }
   } catch (err) {
     bar.fail();
-    throw err;
+    throw await failedData(parent, path, err);
   }
   bar.done();
   return item;
@@ -279,7 +296,7 @@ export async function writeTableNode(parent: NodeRef, key: string | undefined, t
       { maxBytes: parent.context.config.maxJsonBytes },
     );
   } catch (err) {
-    throw explainWrite(err, describe(path));
+    throw await failedData(parent, path, err);
   }
   return item;
 }

@@ -426,6 +426,75 @@ describe("upload: refused by the server, with what to do", () => {
   });
 });
 
+describe("a write whose data is refused after its node was created", () => {
+  /** POST creates "x"; its data (PUT) answers 500; DELETE answers `deleteStatus`. Records the methods seen. */
+  async function halfWrite(deleteStatus: number): Promise<{ root: Container; methods: string[] }> {
+    const methods: string[] = [];
+    const x = nodeJson(["x"], "array", { structure: GRID.attributes.structure });
+    const server = await tiledLike([x], (req, res) => {
+      if (req.method === "GET") return false;
+      methods.push(req.method ?? "");
+      if (req.method === "POST") sendJson(res, 200, { id: "x" });
+      else if (req.method === "PUT") sendJson(res, 500, { detail: "Internal server error" });
+      else sendJson(res, deleteStatus, deleteStatus === 200 ? null : { detail: "Internal server error" });
+      return true;
+    });
+    return { root: await fromUri(server.url, { ...FAST_RETRY, apiKey: "k" }), methods };
+  }
+
+  it("20.26 the half-made node is deleted again, so the same key can be used", async () => {
+    const { root, methods } = await halfWrite(200);
+    const err = (await caught(root.writeArray("x", new Float64Array(1000)))) as TiledError;
+    expect(err.status).toBe(500);
+    expect(err.message).toMatch(/The node \/x created for it was deleted again\./);
+    expect(methods).toEqual(["POST", "PUT", "DELETE"]);
+  });
+
+  it("20.27 …and when the server will not delete it (tiled 0.2.20: 500 for a table never written), the message says to use another key", async () => {
+    const { root, methods } = await halfWrite(500);
+    const err = (await caught(root.writeArray("x", new Float64Array(1000)))) as TiledError;
+    expect(err.message).toMatch(/was created but holds no data, and the server would not delete it .* use another key/);
+    expect(methods).toEqual(["POST", "PUT", "DELETE"]);
+  });
+});
+
+describe("export over the server's answer limit", () => {
+  it("20.28 a format that cannot be split (JSON) over 300 MB: the server's 400, with what to do", async () => {
+    const server = await tiledLike([GRID], (req, res, p) => {
+      if (!p.startsWith("/api/v1/array/full/grid")) return false;
+      sendJson(res, 400, { detail: "Response would exceed 300000000. Use slicing ('?slice=...') to request smaller chunks." });
+      return true;
+    });
+    const node = await gridClient(server);
+    const dir = tempFolder();
+    const err = (await caught(node.export(path.join(dir, "grid.json")))) as TiledError;
+    expect(err.code).toBe("too-large");
+    expect(err.message).toMatch(/Export a slice \(slice: …\), some columns, or, for an array, the raw bytes or CSV, which this client splits/);
+    expect(listing(dir)).toEqual([]);
+  });
+
+  it("20.29 raw bytes over the limit are split into requests under it, and joined in order", async () => {
+    const bytes = grid1000();
+    const seen: string[] = [];
+    const server = await tiledLike([GRID], (req, res, p) => {
+      if (!p.startsWith("/api/v1/array/full/grid")) return false;
+      const slice = new URL(req.url ?? "", "http://x").searchParams.get("slice") ?? "";
+      seen.push(slice);
+      const [start, stop] = slice.split(":").map(Number);
+      res.writeHead(200, { "content-type": "application/octet-stream" });
+      res.end(bytes.subarray(start * 8, stop * 8));
+      return true;
+    });
+    const root = await fromUri(server.url, { ...FAST_RETRY, responseBytesizeLimit: 3000 });
+    const node = await root.get("grid");
+    const file = path.join(tempFolder(), "grid.bin");
+    const result = await node.export(file, { format: "application/octet-stream" });
+    expect(seen).toEqual(["0:375", "375:750", "750:1000"]);
+    expect(result.requests).toBe(3);
+    expect(fs.readFileSync(file).equals(bytes)).toBe(true);
+  });
+});
+
 describe("deep search", () => {
   it("20.22 a server that lists search_deep but cannot run it (databroker's MongoAdapter: 400) → unsupported-query", async () => {
     const root = nodeJson([], "container");
