@@ -13,7 +13,7 @@ import type { Container } from "../client/container";
 import { DELETE_KEY, MERGE_PATCH } from "../client/metadata-update";
 import { Key } from "../queries";
 import { TiledError } from "../errors";
-import { PROJECT_ROOT, writableReplica } from "./replicas";
+import { PROJECT_ROOT, replicas, writableReplica } from "./replicas";
 import { caught } from "./caught";
 
 const WRITABLE = writableReplica();
@@ -134,6 +134,16 @@ describe("deep search", () => {
     expect(hits.find((h) => h.key === "data")?.structureFamily).toBe("array");
     const shallow = await base.searchDeep([Key("sample").eq("Ni")], { maxDepth: 1 });
     expect(shallow.map((h) => h.key)).toEqual(["deep"]);
+  });
+
+  it("on the legacy replica (databroker's MongoAdapter, which lists the link): unsupported-query, said plainly", async () => {
+    const [, legacy] = replicas();
+    await legacy.requireServer();
+    const catalog = await fromUri(`${legacy.url}/bdp2022`);
+    expect(catalog.item.links?.search_deep).toBeTruthy();
+    const err = await caught(catalog.searchDeep([Key("plan_name").eq("scan")]));
+    expect(err.code).toBe("unsupported-query");
+    expect(err.message).toMatch(/does not support deep search.*Search each container with search\(\) instead/);
   });
 
   it("inside a registered HDF5 file: refused by the server, said plainly", async () => {
