@@ -150,9 +150,9 @@ function writableSource(family: string, structure: unknown, mimetype: string | n
 
 /**
  * The data of a node just created could not be written: remove the node, so that the same key can
- * be used again, and say what happened. tiled 0.2.20 cannot always delete it (a table whose
- * Parquet file was never written answers 500, FileNotFoundError): then the message says the node
- * is left, without data.
+ * be used again, and say what happened. For a table whose Parquet file was never written tiled
+ * 0.2.20 answers the DELETE with 500 (FileNotFoundError) after removing the node from its catalog,
+ * so a refused DELETE is followed by a look: only a node still there is reported as left.
  */
 async function failedData(parent: NodeRef, path: string[], err: unknown): Promise<unknown> {
   const explained = explainWrite(err, describe(path));
@@ -163,7 +163,15 @@ async function failedData(parent: NodeRef, path: string[], err: unknown): Promis
     await parent.context.transport.send({ method: "DELETE", url, accept: "application/json" }, {}, { maxBytes: parent.context.config.maxJsonBytes });
     outcome = `The node ${describe(path)} created for it was deleted again.`;
   } catch {
-    outcome = `The node ${describe(path)} was created but holds no data, and the server would not delete it (tiled 0.2.20 answers 500 for a table whose file was never written): use another key.`;
+    let gone = false;
+    try {
+      await parent.context.transport.getJson(parent.context.apiUrl("metadata", path), MetadataResponse);
+    } catch (err2) {
+      gone = isTiledError(err2, "not-found");
+    }
+    outcome = gone
+      ? `The node ${describe(path)} created for it was deleted again.`
+      : `The node ${describe(path)} was created but holds no data, and the server would not delete it: delete it later, or use another key.`;
   }
   return new TiledError(explained.code, `${explained.message}\n  ${outcome}`, { status: explained.status, url: explained.url, detail: explained.detail, requestId: explained.requestId, cause: err });
 }

@@ -101,6 +101,13 @@ describe("export writes the same file as tiled's Python client", () => {
     expect(result.path).toBe(mine);
   });
 
+  it("a slice with a step: exported here; tiled's Python client refuses it (its own limit, not the server's)", async () => {
+    const mine = path.join(tmp, "ts-step.csv");
+    await nodes.grid.export(mine, { slice: "::2,::2" });
+    expect(fs.readFileSync(mine, "utf8")).toBe("-1.0,-0.5\n1.0,1.5\n");
+    expect(() => pyExport(WRITABLE.url, nodes.grid.path.join("/"), path.join(tmp, "py-step.csv"), ["--format", "csv", "--slice", "::2,::2"])).toThrow(/Slices with a 'step' other than 1 are not supported/);
+  });
+
   it("an Arrow export of a Parquet-stored table decodes to the same table as Python's", async () => {
     const mine = path.join(tmp, "ts-table.arrow");
     await nodes.table.export(mine);

@@ -450,10 +450,10 @@ describe("a write whose data is refused after its node was created", () => {
     expect(methods).toEqual(["POST", "PUT", "DELETE"]);
   });
 
-  it("20.27 …and when the server will not delete it (tiled 0.2.20: 500 for a table never written), the message says to use another key", async () => {
+  it("20.27 …and when the server refuses the DELETE and the node is still there, the message says it is left", async () => {
     const { root, methods } = await halfWrite(500);
     const err = (await caught(root.writeArray("x", new Float64Array(1000)))) as TiledError;
-    expect(err.message).toMatch(/was created but holds no data, and the server would not delete it .* use another key/);
+    expect(err.message).toMatch(/was created but holds no data, and the server would not delete it: delete it later, or use another key/);
     expect(methods).toEqual(["POST", "PUT", "DELETE"]);
   });
 });

@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromUri } from "../client/from-uri";
 import type { Container } from "../client/container";
 import { DELETE_KEY, MERGE_PATCH } from "../client/metadata-update";
+import { arrowSchemaUri } from "../client/write";
+import { z } from "zod";
 import { Key } from "../queries";
 import { TiledError } from "../errors";
 import { PROJECT_ROOT, replicas, writableReplica } from "./replicas";
@@ -242,6 +244,17 @@ describe("quirks of tiled 0.2.20 met by writes", () => {
     const arr = await base.writeArray("blocks", data, { shape: [3, 4, 5], blockBytes: 40 });
     expect(arr.chunks).toEqual([[1, 1, 1], [2, 2], [5]]);
     expect(Array.from((await arr.read()).data)).toEqual(Array.from(data));
+  });
+
+  it("deleting a table node whose data was never written: 500 (its Parquet file is missing), yet the node is gone", async () => {
+    const schema = new Table({ x: vectorFromArray([1], new Float64()) }).schema;
+    const structure = { arrow_schema: arrowSchemaUri(schema), npartitions: 1, columns: ["x"], resizable: false };
+    const source = { id: null, structure_family: "table", structure, mimetype: null, parameters: {}, properties: {}, assets: [], management: "writable" };
+    await base.context.transport.sendJson("POST", base.context.apiUrl("metadata", base.path), { id: "never-written", structure_family: "table", metadata: {}, specs: [], data_sources: [source] }, z.unknown());
+    const node = await base.get("never-written");
+    const err = await caught(node.delete({ recursive: true, externalOnly: false }));
+    expect(err.status).toBe(500);
+    expect((await caught(base.get("never-written"))).code).toBe("not-found");
   });
 
   it("TiledError for every refusal, never a plain Error", async () => {
