@@ -39,6 +39,9 @@ export const fetchHttp: HttpFunction = async (request: HttpRequest, sinkFor: (st
     // Asked for identity: a compressed answer is returned as it came (and refused by the transport), never inflated.
     compress: request.headers["Accept-Encoding"] !== "identity",
     agent: request.method === "GET" ? undefined : (url: URL) => (url.protocol === "https:" ? FRESH_HTTPS : FRESH_HTTP),
+    // node-fetch's body stream buffers 16 KiB by default, pausing the socket every few reads; a body
+    // streamed to disk (an export) keeps the socket busy while a write is in flight with 4 MiB.
+    highWaterMark: 4 << 20,
   });
   const sink = sinkFor(response.status);
   const declared = declaredLength(response);
