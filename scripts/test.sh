@@ -20,7 +20,7 @@ step() {
   printf '=== %s: %s (%d s)\n' "$name" "$status" $(( $(date +%s) - t0 ))
 }
 
-# The two replica servers the TypeScript tests and notebooks talk to: the SQL catalog (TiledWriter's
+# The replica servers the TypeScript tests and notebooks talk to: the SQL catalog (TiledWriter's
 # layout) and the legacy databroker MongoAdapter. Each is started here unless one of ours is
 # already running, and stopped at the end only if started here.
 started_sql=0; started_mongo=0
@@ -33,9 +33,16 @@ if ! bin/replica url --layout mongo >/dev/null 2>&1; then
   start_replica test --layout mongo || { echo "the legacy replica server did not start; see the message above"; exit 1; }
   started_mongo=1
 fi
-trap '[ $started_mongo = 1 ] && bin/replica stop --layout mongo >/dev/null; [ $started_sql = 1 ] && bin/replica stop >/dev/null' EXIT
+# The writable server (issue 20: export, raw files, uploads): an empty catalog, wiped at each start.
+started_writable=0
+if ! bin/replica url --writable >/dev/null 2>&1; then
+  start_replica test --writable || { echo "the writable tiled server did not start; see the message above"; exit 1; }
+  started_writable=1
+fi
+trap '[ $started_writable = 1 ] && bin/replica stop --writable >/dev/null; [ $started_mongo = 1 ] && bin/replica stop --layout mongo >/dev/null; [ $started_sql = 1 ] && bin/replica stop >/dev/null' EXIT
 export TILED_URL=$(bin/replica url) || { echo "no replica server answers; see the messages above"; exit 1; }
 export TILED_LEGACY_URL=$(bin/replica url --layout mongo) || { echo "no legacy replica server answers"; exit 1; }
+export TILED_WRITABLE_URL=$(bin/replica url --writable) || { echo "no writable tiled server answers"; exit 1; }
 
 # tsc prints nothing until it is done: say every 5 s that it is still checking.
 step "tsc (strict)" bash -c 'source scripts/progress.sh; ticking tsc "type-checking (tsconfig.json)" "" -- npx --no-install tsc -p tsconfig.json'
@@ -46,7 +53,7 @@ step "notebooks (live server)" python scripts/run_notebooks.py --out var/test/li
 step "notebook 02 on the legacy replica" env TILED_URL="$TILED_LEGACY_URL" \
   python scripts/run_notebooks.py --out var/test/legacy notebooks/02_tiled_client.ipynb
 # Replay points TILED_URL at a closed port: any request that escaped the snapshots would fail.
-step "notebooks (replayed snapshots, no server)" env TILED_URL=http://127.0.0.1:9 TILED_LEGACY_URL=http://127.0.0.1:10 TILED_SNAPSHOTS=replay \
+step "notebooks (replayed snapshots, no server)" env TILED_URL=http://127.0.0.1:9 TILED_LEGACY_URL=http://127.0.0.1:10 TILED_WRITABLE_URL=http://127.0.0.1:11 TILED_SNAPSHOTS=replay \
   python scripts/run_notebooks.py --out var/test/replay $(ls notebooks/*.ipynb | grep -v 05_live_run)
 step "documentation site in Chromium" bash -c 'python scripts/build_site.py var/test/live var/test/site && node scripts/check_html.mjs var/test/site'
 step "plots in JupyterLab" node scripts/check_jupyterlab.mjs var/test/live/*.ipynb
