@@ -27,7 +27,10 @@ the same into files in /dev/shm (RAM). It runs twice when they
 differ: with the library's own request headers, and with none (`identity`, curl's default),
 which is the limit the server sets.
 
-Usage: python bench/bench.py [--reps N] [--diag-reps N] [--pg-reps N] [--cases a,b,c,cpg,e,live] [--live-events N]
+  io        a 1.07 GB float64 array exported (to a file) and uploaded (writeArray) on a writable
+              server of its own: lib | tiled's Python client | curl sending the same requests (bench/io_case.py)
+
+Usage: python bench/bench.py [--reps N] [--diag-reps N] [--pg-reps N] [--cases a,b,c,cpg,e,live,io] [--live-events N] [--io-reps N]
 """
 from __future__ import annotations
 
@@ -49,6 +52,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from proxy import RecordingProxy  # noqa: E402
+import io_case  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "var" / "bench"
@@ -1223,13 +1227,14 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=5, help="repetitions per client and case (default 5)")
     parser.add_argument("--diag-reps", type=int, default=3, help="repetitions of the diagnostics (default 3)")
     parser.add_argument("--pg-reps", type=int, default=3, help="repetitions of case c on PostgreSQL, whose walks are 10x longer (default 3)")
-    parser.add_argument("--cases", default="a,b,c,cpg,e,live,auth", help="comma-separated subset of a,b,c,cpg,e,live,auth (default all)")
+    parser.add_argument("--cases", default="a,b,c,cpg,e,live,io,auth", help="comma-separated subset of a,b,c,cpg,e,live,io,auth (default all)")
+    parser.add_argument("--io-reps", type=int, default=1, help="repetitions of case io (default 1: each moves 6 GB)")
     parser.add_argument("--live-events", type=int, default=1000, help="events per live run in case (live) (default 1000)")
     parser.add_argument("--live-reps", type=int, default=1, help="live runs in case (live) (default 1: a run of 1000 events takes about a minute)")
     parser.add_argument("--report-only", metavar="RESULTS_JSON", help="print the report of a saved run (var/bench/results/*.json) again")
     args = parser.parse_args()
     cases = set(args.cases.split(","))
-    unknown = cases - {"a", "b", "c", "cpg", "e", "live", "auth"}
+    unknown = cases - {"a", "b", "c", "cpg", "e", "live", "io", "auth"}
     if unknown:
         parser.error(f"unknown case(s) {sorted(unknown)}")
     if "auth" in cases and not args.report_only:
@@ -1246,8 +1251,8 @@ def main() -> int:
         report(saved["results"], saved["reps"], m, saved["machine"], saved["versions"], m.get("timings", {}), saved.get("pg_manifest"))
         return 0
 
-    only_live = cases <= {"live"}
-    # Case (live) writes its own runs: it needs neither the generated data nor the catalog server.
+    only_live = cases <= {"live", "io"}
+    # Cases (live) and (io) write their own data: they need neither the generated data nor the catalog server.
     manifest = {} if only_live else json.loads((BENCH / "manifest.json").read_text())
     pg_manifest = None
     if "cpg" in cases:
@@ -1337,6 +1342,8 @@ def main() -> int:
             results["e"] = time_streams_case(clients, m, args.reps)
         if "live" in cases:
             results["live"] = time_live_case(args.live_reps, args.live_events)
+        if "io" in cases:
+            results["io"] = io_case.run(args.io_reps)
         if not only_live:
             results["memory"] = {"node_idle": clients.node_idle(), "lib_idle": clients.lib(["--case", "idle"])}
         info["loadavg_at_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
@@ -1348,6 +1355,11 @@ def main() -> int:
         say(f"[bench] servers stopped ({time.perf_counter() - started:.0f} s of benchmarking)")
 
     rep = report(results, args.reps, manifest, info, vers, manifest.get("timings", {}), pg_manifest)
+    if "io" in results:
+        extra = io_case.report_lines(results["io"])
+        for line in extra:
+            say(line)
+        rep.lines += extra
     stamp = time.strftime("%Y%m%d-%H%M%S")
     (RESULTS / f"{stamp}.txt").write_text("\n".join(rep.lines) + "\n")
     (RESULTS / "latest.txt").write_text("\n".join(rep.lines) + "\n")

@@ -35,6 +35,8 @@ NOTEBOOK = (
     'import { showTable, showRecord, heatmap, linePlot } from "tiled-client/notebook";\n'
     "console.log(typeof fromUri, typeof showTable);"
 )
+# Diagnostic: the floor plus zod, whose types the package's declarations reference.
+FLOOR_ZOD = 'import { tableFromArrays } from "apache-arrow";\nimport { z } from "zod";\nconsole.log(typeof tableFromArrays, typeof z);'
 OLD = 'import { fromUri, Key } from "./lib/index";\nconsole.log(typeof fromUri, typeof Key);'
 
 
@@ -65,6 +67,7 @@ def main() -> int:
         "floor: import apache-arrow": (FLOOR, WORK),
         "tiled-client: import fromUri, Key": (PACKAGE, WORK),
         "tiled-client: notebook 02's imports": (NOTEBOOK, WORK),
+        "diagnostic: apache-arrow + zod": (FLOOR_ZOD, WORK),
     }
     if args.old:
         variants["before: ./lib/index as TypeScript"] = (OLD, args.old / "notebooks")

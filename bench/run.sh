@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark command (npm run bench): generate the data once, compile the TypeScript drivers,
 # then time the library against curl and tiled's Python client on a tiled server of its own.
-# Options go to bench/bench.py: --reps N (default 5), --cases a,b,c,cpg,e,live,auth. See bench/README.md.
+# Options go to bench/bench.py: --reps N (default 5), --cases a,b,c,cpg,e,live,io,auth. See bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ] || [ ! -d node_modules/apache-arrow ]; then
@@ -9,14 +9,14 @@ if [ ! -x .venv/bin/python ] || [ ! -d node_modules/apache-arrow ]; then
   exit 1
 fi
 mkdir -p var/bench/logs
-# Cases live and auth write their own runs and logins: they need no benchmark data.
-cases=a,b,c,cpg,e,live,auth; prev=""
+# Cases live, io and auth write their own runs, arrays and logins: they need no benchmark data.
+cases=a,b,c,cpg,e,live,io,auth; prev=""
 for arg in "$@"; do
   if [ "$prev" = --cases ]; then cases=$arg; fi
   case "$arg" in --cases=*) cases=${arg#--cases=} ;; esac
   prev=$arg
 done
-if [ -n "$(echo "$cases" | tr ',' '\n' | grep -vxE 'live|auth')" ]; then
+if [ -n "$(echo "$cases" | tr ',' '\n' | grep -vxE 'live|io|auth')" ]; then
   .venv/bin/python bench/generate.py
 fi
 echo "[bench] compiling bench/*.ts (and the lib files they import) to var/bench/build"

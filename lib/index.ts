@@ -36,6 +36,24 @@ export type { TableReadOptions } from "./client/table.js";
 export { DEFAULT_STRUCTURE_CLIENTS } from "./client/structure-clients.js";
 export type { ClientKind, ClientKinds, StructureClients } from "./client/kinds.js";
 
+// Export, data sources and raw files, writes, metadata changes, deep search (issue 20).
+export type { ExportOptions, ExportResult } from "./client/export.js";
+export { nodeFormats, resolveFormat, KNOWN_EXTENSIONS } from "./client/formats.js";
+export type { Asset, DataSource, RawExportOptions } from "./client/data-sources.js";
+export type { NodeOptions, WriteArrayOptions, AppendableTableOptions, SpecInput } from "./client/write.js";
+export { DEFAULT_BLOCK_BYTES } from "./client/write.js";
+export { encodeArray, parseDtype } from "./client/array-encode.js";
+export type { EncodedArray } from "./client/array-encode.js";
+export { DELETE_KEY, JSON_PATCH, MERGE_PATCH, applyUpdate, jsonPatchDiff } from "./client/metadata-update.js";
+export type { MetadataUpdate, MetadataRevision, UpdateMetadataOptions, PatchMetadataOptions, DeleteOptions, JsonPatchOperation, PatchContentType } from "./client/metadata-update.js";
+export type { SearchDeepOptions } from "./client/search-deep.js";
+export { checkJson } from "./client/json-check.js";
+// apache-arrow, as this library loads it. Build tables to write with these: under tslab a notebook's
+// own `import ... from "apache-arrow"` loads the CommonJS copy, whose tables pass `instanceof` but
+// serialize to Arrow files the server cannot read (the dual-package hazard; writeTable refuses them).
+export * as arrow from "apache-arrow";
+export type { ProgressCallback } from "./progress.js";
+
 // Logging in (tiled's Python Context.login, logout, whoami, API keys) and the shared token cache.
 export type { LoginOptions, DevicePrompt } from "./auth/login.js";
 export { showDeviceCode } from "./auth/login.js";

@@ -10,11 +10,13 @@
  *
  *   const client = await fromUri(sql.url, sql.options);
  *
- * The replicas are started by `bin/replica start` (SQL catalog, port 8000) and
- * `bin/replica start --layout mongo` (databroker's MongoAdapter, port 8001), from the project root;
- * the authenticated ones (notebook 07) by `bin/replica start --auth password` (port 8002),
- * `bin/replica idp start` (the test identity provider, 8005) and `bin/replica start --auth
- * proxied-oidc` (8004), at TILED_AUTH_URL and TILED_DEVICE_URL.
+ * The replicas are started by `bin/replica start` (SQL catalog, port 8000),
+ * `bin/replica start --layout mongo` (databroker's MongoAdapter, port 8001) and
+ * `bin/replica start --writable` (an empty catalog to upload to, port 8006, wiped at each start;
+ * its API key is in ../var/replica/api-key), from the project root; the authenticated ones
+ * (notebook 07) by `bin/replica start --auth password` (port 8002), `bin/replica idp start` (the
+ * test identity provider, 8005) and `bin/replica start --auth proxied-oidc` (8004), at
+ * TILED_AUTH_URL and TILED_DEVICE_URL.
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -39,12 +41,22 @@ export interface Replica {
   options: ContextOptions;
 }
 
-function replica(url: string, recordings: string): Replica {
+/** TILED_SNAPSHOTS: "record", "replay", or undefined (talk to the server). */
+function snapshotMode(): "record" | "replay" | undefined {
   const mode = (process.env.TILED_SNAPSHOTS ?? "").trim().toLowerCase();
-  if (mode === "" || mode === "live") return { url, options: {} };
+  if (mode === "" || mode === "live") return undefined;
   if (mode !== "record" && mode !== "replay") throw new Error(`TILED_SNAPSHOTS=${mode}: expected record, replay, or unset.`);
+  return mode;
+}
+
+/** True when answers come from recordings: nothing listens, so websockets (live streams) cannot be opened. */
+export const REPLAYING = snapshotMode() === "replay";
+
+function replica(url: string, recordings: string, extra: ContextOptions = {}): Replica {
+  const mode = snapshotMode();
+  if (mode === undefined) return { url, options: { ...extra } };
   const dir = path.join(process.env.TILED_SNAPSHOT_DIR ?? path.join(PROJECT_ROOT, "data-snapshots"), recordings);
-  return { url, options: { http: snapshotHttp({ mode, dir, baseUrl: url, projectRoot: PROJECT_ROOT }) } };
+  return { url, options: { ...extra, http: snapshotHttp({ mode, dir, baseUrl: url, projectRoot: PROJECT_ROOT }) } };
 }
 
 /** The SQL replica: tiled's SQL catalog, as today's Bluesky writes runs (TiledWriter). */
@@ -53,14 +65,28 @@ export const sql = replica(process.env.TILED_URL ?? "http://127.0.0.1:8000", "sq
 /** The legacy replica: databroker's MongoAdapter, the layout of the 2022 server. */
 export const legacy = replica(process.env.TILED_LEGACY_URL ?? "http://127.0.0.1:8001", "legacy");
 
+/**
+ * The writable server's API key: TILED_API_KEY, else the file `bin/replica start --writable`
+ * writes. Never printed; a recording stores none (the recorder removes credentials). Without
+ * either (the server never started here) there is none, and a write says it needs one.
+ */
+function writableKey(): ContextOptions {
+  const fromEnv = (process.env.TILED_API_KEY ?? "").trim();
+  if (fromEnv) return { apiKey: fromEnv };
+  const file = path.join(process.env.REPLICA_VAR ?? path.join(PROJECT_ROOT, "var", "replica"), "api-key");
+  if (fs.existsSync(file)) return { apiKey: fs.readFileSync(file, "utf8").trim() };
+  // Replaying sends nothing anywhere: any key will do, and the recordings were made with one.
+  return REPLAYING ? { apiKey: "replayed-no-key-needed" } : {};
+}
+
+/** The writable server: an empty catalog to upload to (wiped at each start), raw files under /raw; `options` carry its API key. */
+export const writable = replica(process.env.TILED_WRITABLE_URL ?? "http://127.0.0.1:8006", "writable", writableKey());
+
 /** The authenticated replica: the same catalogs behind a password login (tiled's DictionaryAuthenticator). */
 export const auth = replica(process.env.TILED_AUTH_URL ?? "http://127.0.0.1:8002", path.join("auth", "password"));
 
 /** The replica that logs in with a device code at the project's test identity provider (tiled's ProxiedOIDCAuthenticator). */
 export const device = replica(process.env.TILED_DEVICE_URL ?? "http://127.0.0.1:8004", path.join("auth", "proxied-oidc"));
-
-/** True when the notebook answers from recordings: nothing live (a run being written) can happen. */
-export const replaying = (process.env.TILED_SNAPSHOTS ?? "").trim().toLowerCase() === "replay";
 
 /**
  * In the project's headless runs only: the user who approves device codes (TILED_DEVICE_APPROVER),
@@ -70,7 +96,7 @@ export const replaying = (process.env.TILED_SNAPSHOTS ?? "").trim().toLowerCase(
  */
 export function headlessApprover(): ((prompt: DevicePrompt) => void) | undefined {
   const user = process.env.TILED_DEVICE_APPROVER;
-  if (!user || !process.env.APPROVE_PASSWORD || replaying) return undefined;
+  if (!user || !process.env.APPROVE_PASSWORD || REPLAYING) return undefined;
   return (prompt) => {
     const child = spawn(process.execPath, [path.join(PROJECT_ROOT, "server", "oidc", "approve.mjs"), prompt.verificationUri, "--user-code", prompt.userCode, "--user", user], {
       cwd: PROJECT_ROOT,

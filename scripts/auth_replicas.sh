@@ -63,6 +63,9 @@ with_notebook_logins() {
     APPROVE_PASSWORD=$(auth_password proxied-oidc alice) || exit 1
     export TILED_PASSWORD APPROVE_PASSWORD TILED_DEVICE_APPROVER=alice
     export TILED_CACHE_DIR=${NOTEBOOK_TOKEN_CACHE:-$PWD/var/notebook-tokens}
+    # A key in the environment would be sent instead of the login (tiled's clients prefer it);
+    # notebook 08 reads the writable server's key from its file (notebooks/replica.ts).
+    unset TILED_API_KEY
     mkdir -p "$TILED_CACHE_DIR" && chmod 700 "$TILED_CACHE_DIR"
     "$@"
   )

@@ -31,6 +31,8 @@ start_replica lab
 export TILED_URL=${TILED_URL:-$(bin/replica url)}
 start_replica lab --layout mongo
 export TILED_LEGACY_URL=${TILED_LEGACY_URL:-$(bin/replica url --layout mongo)}
+start_replica lab --writable   # notebook 08 uploads to it
+export TILED_WRITABLE_URL=${TILED_WRITABLE_URL:-$(bin/replica url --writable)}
 say lab "JupyterLab on http://127.0.0.1:$port/lab (the address with its login token follows below;"
 say lab "another port: bash scripts/lab.sh --port N). Stop it with Ctrl-C; the replicas keep running (bin/replica stop)."
 exec jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port="$port" --ServerApp.port_retries=0 \

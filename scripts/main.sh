@@ -16,12 +16,15 @@ start_replica main
 export TILED_URL=${TILED_URL:-$(bin/replica url)}
 start_replica main --layout mongo
 export TILED_LEGACY_URL=${TILED_LEGACY_URL:-$(bin/replica url --layout mongo)}
+# The writable server notebook 08 uploads to (an empty catalog, wiped at each start).
+start_replica main --writable
+export TILED_WRITABLE_URL=${TILED_WRITABLE_URL:-$(bin/replica url --writable)}
 # The authenticated replicas notebook 07 logs in to (a password server; a test OpenID provider and a
 # server that logs in with it by device code): scripts/auth_replicas.sh.
 source scripts/auth_replicas.sh
 start_auth_replicas main
 
-say main "executing the notebooks against $TILED_URL and $TILED_LEGACY_URL"
+say main "executing the notebooks against $TILED_URL, $TILED_LEGACY_URL, $TILED_WRITABLE_URL, $TILED_AUTH_URL and $TILED_DEVICE_URL"
 with_notebook_logins python scripts/run_notebooks.py --out var/executed
 say main "building the documentation site"
 python scripts/build_site.py var/executed site
@@ -34,7 +37,8 @@ cat <<MSG
   Open the site:           site/index.html  (works offline; e.g. xdg-open site/index.html)
   Notebooks in JupyterLab: bash scripts/lab.sh   (port 8888; another: bash scripts/lab.sh --port N)
   The executed notebooks:  var/executed/  (notebooks/ is unchanged; to refresh it: bash scripts/refresh_notebooks.sh)
-  The replica servers are still running at $TILED_URL and $TILED_LEGACY_URL, and the authenticated
-  ones at $TILED_AUTH_URL and $TILED_DEVICE_URL; stop them with: bin/replica stop; bin/replica stop --layout mongo;
-  bin/replica stop --auth password; bin/replica stop --auth proxied-oidc; bin/replica idp stop
+  The replica servers are still running at $TILED_URL, $TILED_LEGACY_URL and $TILED_WRITABLE_URL, and
+  the authenticated ones at $TILED_AUTH_URL and $TILED_DEVICE_URL; stop them with: bin/replica stop;
+  bin/replica stop --layout mongo; bin/replica stop --writable; bin/replica stop --auth password;
+  bin/replica stop --auth proxied-oidc; bin/replica idp stop
 MSG

@@ -6,7 +6,7 @@
 #                                           "[TAG] what… N s" plus PROBE's output when PROBE (a
 #                                           shell function or command, or "" for none) prints any;
 #                                           then "[TAG] what: done in N s"; returns the command's status
-#   start_replica TAG [--layout mongo]      start a replica tiled server unless one of ours runs
+#   start_replica TAG [--layout mongo | --writable]   start a replica tiled server unless one of ours runs
 
 say() {
   local tag=$1; shift
@@ -42,6 +42,7 @@ start_replica() {
   local tag=$1; shift
   local label="the replica tiled server (SQL catalog, port ${REPLICA_PORT:-8000})"
   if [ "${2:-}" = mongo ]; then label="the legacy replica tiled server (databroker MongoAdapter, port ${REPLICA_LEGACY_PORT:-8001})"; fi
+  if [ "${1:-}" = --writable ]; then label="the writable tiled server (empty catalog wiped at each start, port ${REPLICA_WRITABLE_PORT:-8006})"; fi
   if bin/replica url "$@" >/dev/null 2>&1; then # fails when no server of ours is running
     say "$tag" "$label is already running at $(bin/replica url "$@")"
     return 0

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Record data-snapshots/ afresh from the two replica servers (SQL and legacy databroker): every response the notebooks and lib's
+# Record data-snapshots/ afresh from the replica servers (SQL, legacy databroker, and the writable one): every response the notebooks and lib's
 # integration scenarios request, so that both replay with no server and no Python.
 # The freshness test (lib/test/freshness.live.test.ts) fails when these no longer match the server.
 set -euo pipefail
@@ -12,6 +12,9 @@ bin/replica url --layout mongo >/dev/null 2>&1 || bin/replica start --layout mon
 export TILED_URL=$(bin/replica url)
 # The legacy replica's responses go to data-snapshots/legacy, the SQL one's to data-snapshots/sql.
 export TILED_LEGACY_URL=$(bin/replica url --layout mongo)
+# Notebook 08's uploads go to the writable server; its responses to data-snapshots/writable.
+bin/replica url --writable >/dev/null 2>&1 || bin/replica start --writable
+export TILED_WRITABLE_URL=$(bin/replica url --writable)
 # Notebook 07's answers go to data-snapshots/auth/password and auth/proxied-oidc (replica.ts).
 source scripts/auth_replicas.sh
 trap stop_auth_replicas EXIT

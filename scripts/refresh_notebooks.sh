@@ -14,6 +14,8 @@ start_replica refresh
 export TILED_URL=${TILED_URL:-$(bin/replica url)}
 start_replica refresh --layout mongo
 export TILED_LEGACY_URL=${TILED_LEGACY_URL:-$(bin/replica url --layout mongo)}
+start_replica refresh --writable   # notebook 08 uploads to it
+export TILED_WRITABLE_URL=${TILED_WRITABLE_URL:-$(bin/replica url --writable)}
 source scripts/auth_replicas.sh   # notebook 07's servers, and its logins (for the notebooks' kernels only)
 start_auth_replicas refresh
 

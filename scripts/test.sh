@@ -2,7 +2,8 @@
 # Every test: strict tsc, vitest, pytest (replica servers and project checks), every notebook run
 # headless against the live replicas and again from data-snapshots/ with no server, the
 # documentation site built from the live run and checked in headless Chromium, the plots in
-# JupyterLab, and the snapshots' freshness. Long steps say how far they are.
+# JupyterLab, the snapshots' freshness, and the tiled-client package installed in an empty folder.
+# Long steps say how far they are.
 # Each step runs even when an earlier one failed; the exit code is non-zero if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ step() {
   printf '=== %s: %s (%d s)\n' "$name" "$status" $(( $(date +%s) - t0 ))
 }
 
-# The two replica servers the TypeScript tests and notebooks talk to: the SQL catalog (TiledWriter's
+# The replica servers the TypeScript tests and notebooks talk to: the SQL catalog (TiledWriter's
 # layout) and the legacy databroker MongoAdapter. Each is started here unless one of ours is
 # already running, and stopped at the end only if started here.
 started_sql=0; started_mongo=0
@@ -32,11 +33,18 @@ if ! bin/replica url --layout mongo >/dev/null 2>&1; then
   start_replica test --layout mongo || { echo "the legacy replica server did not start; see the message above"; exit 1; }
   started_mongo=1
 fi
+# The writable server (issue 20: export, raw files, uploads): an empty catalog, wiped at each start.
+started_writable=0
+if ! bin/replica url --writable >/dev/null 2>&1; then
+  start_replica test --writable || { echo "the writable tiled server did not start; see the message above"; exit 1; }
+  started_writable=1
+fi
 # And the authenticated ones notebook 07 logs in to (scripts/auth_replicas.sh), stopped likewise.
 source scripts/auth_replicas.sh
-trap 'stop_auth_replicas; [ $started_mongo = 1 ] && bin/replica stop --layout mongo >/dev/null; [ $started_sql = 1 ] && bin/replica stop >/dev/null' EXIT
+trap 'stop_auth_replicas; [ $started_writable = 1 ] && bin/replica stop --writable >/dev/null; [ $started_mongo = 1 ] && bin/replica stop --layout mongo >/dev/null; [ $started_sql = 1 ] && bin/replica stop >/dev/null' EXIT
 export TILED_URL=$(bin/replica url) || { echo "no replica server answers; see the messages above"; exit 1; }
 export TILED_LEGACY_URL=$(bin/replica url --layout mongo) || { echo "no legacy replica server answers"; exit 1; }
+export TILED_WRITABLE_URL=$(bin/replica url --writable) || { echo "no writable tiled server answers"; exit 1; }
 start_auth_replicas test || { echo "the authenticated replicas did not start; see the messages above"; exit 1; }
 
 # tsc prints nothing until it is done: say every 5 s that it is still checking.
@@ -50,11 +58,13 @@ step "notebook 02 on the legacy replica" env TILED_URL="$TILED_LEGACY_URL" \
   python scripts/run_notebooks.py --out var/test/legacy notebooks/02_tiled_client.ipynb
 # Replay points TILED_URL at a closed port: any request that escaped the snapshots would fail. Notebook
 # 07's login answers come from its recordings; a password must still be given, and none is checked.
-step "notebooks (replayed snapshots, no server)" env TILED_URL=http://127.0.0.1:9 TILED_LEGACY_URL=http://127.0.0.1:10 TILED_SNAPSHOTS=replay \
-  TILED_AUTH_URL=http://127.0.0.1:11 TILED_DEVICE_URL=http://127.0.0.1:12 TILED_PASSWORD=replayed-not-checked TILED_CACHE_DIR="$PWD/var/test/replay-tokens" \
+step "notebooks (replayed snapshots, no server)" env TILED_URL=http://127.0.0.1:9 TILED_LEGACY_URL=http://127.0.0.1:10 TILED_WRITABLE_URL=http://127.0.0.1:11 TILED_SNAPSHOTS=replay \
+  TILED_AUTH_URL=http://127.0.0.1:12 TILED_DEVICE_URL=http://127.0.0.1:13 TILED_PASSWORD=replayed-not-checked TILED_CACHE_DIR="$PWD/var/test/replay-tokens" \
   python scripts/run_notebooks.py --out var/test/replay $(ls notebooks/*.ipynb | grep -v 05_live_run)
 step "documentation site in Chromium" bash -c 'python scripts/build_site.py var/test/live var/test/site && node scripts/check_html.mjs var/test/site'
 step "plots in JupyterLab" with_notebook_logins node scripts/check_jupyterlab.mjs var/test/live/*.ipynb
+# The library as users install it: npm pack, then used from an empty folder (node, npx tsx, a tslab notebook).
+step "the tiled-client package outside the repository" bash scripts/check_package.sh
 
 printf '\n'
 for s in "${passed[@]}"; do echo "  ok      $s"; done

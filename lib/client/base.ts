@@ -15,6 +15,12 @@ import { MetadataResponse } from "../schemas/node.js";
 import type { StructureFamily } from "../schemas/structures.js";
 import type { RequestOptions } from "../http/types.js";
 import type { Context } from "../context.js";
+import { exportNode, formatsOf } from "./export.js";
+import type { ExportOptions, ExportResult } from "./export.js";
+import { dataSourcesOf, rawExportNode } from "./data-sources.js";
+import type { DataSource, RawExportOptions } from "./data-sources.js";
+import { deleteNode, deleteRevisionOf, patchMetadataOf, replaceMetadataOf, revisionsOf, updateMetadataOf } from "./metadata-update.js";
+import type { DeleteOptions, MetadataRevision, MetadataUpdate, PatchMetadataOptions, UpdateMetadataOptions } from "./metadata-update.js";
 
 export class BaseClient {
   readonly context: Context;
@@ -56,6 +62,64 @@ export class BaseClient {
     const response = await this.context.transport.getJson(this.uri, MetadataResponse, options);
     const Ctor = this.constructor as new (context: Context, item: NodeResource, path: readonly string[]) => this;
     return new Ctor(this.context, response.data, this.path);
+  }
+
+  /** This client again, around a newer description of the node (after a write). */
+  protected withItem(item: NodeResource): this {
+    const Ctor = this.constructor as new (context: Context, item: NodeResource, path: readonly string[]) => this;
+    return new Ctor(this.context, item, this.path);
+  }
+
+  // --- export, data sources and writes (issue 20): each delegates to its own module ---------------
+
+  /** The media types this node can be exported as (Python's `node.formats`): `await node.formats`. */
+  get formats(): Promise<string[]> {
+    return formatsOf(this);
+  }
+
+  /** Write the node to a file in a format the server offers (client/export.ts). */
+  export(path: string, options: ExportOptions = {}): Promise<ExportResult> {
+    return exportNode(this, path, options);
+  }
+
+  /** Where the node's data is stored: format, structure, files (client/data-sources.ts). */
+  dataSources(options: RequestOptions = {}): Promise<DataSource[]> {
+    return dataSourcesOf(this, options);
+  }
+
+  /** Download the files behind the node into `folder`; returns the paths written (client/data-sources.ts). */
+  rawExport(folder: string, options: RawExportOptions = {}): Promise<string[]> {
+    return rawExportNode(this, folder, options);
+  }
+
+  /** Merge `update` into the metadata (DELETE_KEY removes a key); returns the node as it is now (client/metadata-update.ts). */
+  async updateMetadata(update: MetadataUpdate, options: UpdateMetadataOptions = {}): Promise<this> {
+    return this.withItem(await updateMetadataOf(this, update, options));
+  }
+
+  /** Send a JSON Patch or JSON Merge Patch as given; returns the node as it is now. */
+  async patchMetadata(options: PatchMetadataOptions): Promise<this> {
+    return this.withItem(await patchMetadataOf(this, options));
+  }
+
+  /** Replace the metadata whole (and the specs, if given); returns the node as it is now. */
+  async replaceMetadata(metadata: Record<string, unknown>, options: UpdateMetadataOptions = {}): Promise<this> {
+    return this.withItem(await replaceMetadataOf(this, metadata, options));
+  }
+
+  /** The saved states of the metadata, oldest first (Python's `metadata_revisions`). */
+  metadataRevisions(options: RequestOptions = {}): Promise<MetadataRevision[]> {
+    return revisionsOf(this, options);
+  }
+
+  /** Delete one saved state (Python's `metadata_revisions.delete_revision(n)`). */
+  deleteRevision(revisionNumber: number, options: RequestOptions = {}): Promise<void> {
+    return deleteRevisionOf(this, revisionNumber, options);
+  }
+
+  /** Delete the node (`recursive` for a container's contents, `externalOnly: false` for data the server stores). */
+  delete(options: DeleteOptions = {}): Promise<void> {
+    return deleteNode(this, options);
   }
 
   /** How a notebook shows the client (util.inspect): one line, not the whole context. */

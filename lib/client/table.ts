@@ -22,6 +22,7 @@ import type { RequestOptions } from "../http/types.js";
 import { badInput } from "../errors.js";
 import { BaseClient } from "./base.js";
 import type { Context } from "../context.js";
+import { appendPartitionTo } from "./write.js";
 
 export const ARROW_MIME_TYPE = "application/vnd.apache.arrow.file";
 
@@ -91,6 +92,11 @@ export class TableClient extends BaseClient {
       );
     }
     return this.#ordered(table, columns);
+  }
+
+  /** Append rows to partition `partition` of an appendable table (Python's `append_partition`); not idempotent. */
+  appendPartition(partition: number, table: Table, options: RequestOptions = {}): Promise<void> {
+    return appendPartitionTo(this, this.structure.columns, this.npartitions, partition, table, options);
   }
 
   /** The whole table (or some columns, in that order) as Arrow; falls back to partitions if the server refuses the size. */

@@ -12,13 +12,30 @@
  * @example
  * const response = await fetchHttp({ method: "GET", url, headers: { Accept: "application/json" }, signal }, () => ({ maxBytes: 1 << 20 }));
  */
-import fetch from "node-fetch";
+import * as http from "node:http";
+import * as https from "node:https";
 import type { Response } from "node-fetch";
 import { TiledError } from "../errors.js";
 import { BodyCutShort } from "./types.js";
 import type { BodySink, HttpFunction, HttpRequest, HttpResponse } from "./types.js";
 
+/**
+ * node-fetch, loaded on the first request rather than when the library is imported: a notebook's
+ * first cell (which only imports) is then faster by the module's load time (bench/first_cell.py).
+ */
+let nodeFetch: Promise<typeof import("node-fetch")> | undefined;
+
+/**
+ * Writes (POST, PUT, PATCH, DELETE) each go on a fresh connection. tiled closes a kept-alive
+ * connection after a 500; a write sent next on that pooled socket fails with ECONNRESET, and a
+ * write is never resent (it may have been applied), so it must not meet a stale socket at all.
+ * A new loopback or LAN connection costs about a millisecond; reads keep the pool.
+ */
+const FRESH_HTTP = new http.Agent({ keepAlive: false });
+const FRESH_HTTPS = new https.Agent({ keepAlive: false });
+
 export const fetchHttp: HttpFunction = async (request: HttpRequest, sinkFor: (status: number) => BodySink): Promise<HttpResponse> => {
+  const { default: fetch } = await (nodeFetch ??= import("node-fetch"));
   const response = await fetch(request.url, {
     method: request.method,
     headers: request.headers,
@@ -27,6 +44,10 @@ export const fetchHttp: HttpFunction = async (request: HttpRequest, sinkFor: (st
     redirect: "manual",
     // Asked for identity: a compressed answer is returned as it came (and refused by the transport), never inflated.
     compress: request.headers["Accept-Encoding"] !== "identity",
+    agent: request.method === "GET" ? undefined : (url: URL) => (url.protocol === "https:" ? FRESH_HTTPS : FRESH_HTTP),
+    // node-fetch's body stream buffers 16 KiB by default, pausing the socket every few reads; a body
+    // streamed to disk (an export) keeps the socket busy while a write is in flight with 4 MiB.
+    highWaterMark: 4 << 20,
   });
   const sink = sinkFor(response.status);
   const declared = declaredLength(response);
@@ -90,7 +111,15 @@ async function readBody(response: Response, sink: BodySink, declared: number | u
           throw tooLong(url, expectedBytes);
         }
         out.set(bytes, received);
-      } else if (sink.write) await sink.write(bytes);
+      } else if (sink.write) {
+        try {
+          await sink.write(bytes);
+        } catch (cause) {
+          // The writer failed (a full disk), not the connection: say so, never "cut short".
+          discard(response);
+          throw cause instanceof TiledError ? cause : new TiledError("bad-input", `Writing the server's answer failed after ${received} bytes: ${(cause as Error)?.message ?? String(cause)}`, { url, cause });
+        }
+      }
       else chunks.push(bytes);
       received += bytes.byteLength;
       request.onProgress?.(received, declared);

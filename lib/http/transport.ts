@@ -68,18 +68,26 @@ export interface BytesRequestOptions extends RequestOptions {
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** A signal that aborts when any of these does (AbortSignal.any, which TypeScript 5.0's lib does not declare). */
-function anySignal(signals: readonly (AbortSignal | undefined)[]): AbortSignal {
+/**
+ * A signal that aborts when any of these does (AbortSignal.any, which TypeScript 5.0's lib does not
+ * declare), and `dispose` to remove its listeners once the request is over: a caller's signal
+ * shared by many requests (an upload's blocks, a split read's pieces) would otherwise collect one
+ * listener per request (Node warns past 10).
+ */
+function anySignal(signals: readonly (AbortSignal | undefined)[]): { signal: AbortSignal; dispose: () => void } {
   const controller = new AbortController();
+  const listeners: [AbortSignal, () => void][] = [];
   for (const signal of signals) {
     if (!signal) continue;
     if (signal.aborted) {
       controller.abort(signal.reason);
       break;
     }
-    signal.addEventListener("abort", () => controller.abort(signal.reason), { once: true });
+    const onAbort = () => controller.abort(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    listeners.push([signal, onAbort]);
   }
-  return controller.signal;
+  return { signal: controller.signal, dispose: () => listeners.forEach(([signal, onAbort]) => signal.removeEventListener("abort", onAbort)) };
 }
 
 /** A timer that aborts when `ms` pass without `touch()`: the no-progress timeout. */
@@ -201,12 +209,14 @@ export class Transport {
 
   /**
    * The HTTP function for a request: the caller's (config.http), else the socket reader for
-   * uncompressed bulk GETs over http:, else node-fetch (JSON, writes, https:, compressed bodies).
+   * uncompressed bulk GETs over http: received into memory, else node-fetch (JSON, writes, https:, compressed bodies).
    */
-  #httpFor(method: string, url: string, accept: string): HttpFunction {
+  #httpFor(method: string, url: string, accept: string, sink: BodySink): HttpFunction {
     const { http, bulkReader, compression } = this.config;
     if (http) return http;
-    const bulk = method === "GET" && !accept.includes("json");
+    // The socket reader keeps a body whole in memory; a body streamed to a writer (an export to
+    // disk) must go through node-fetch, which hands each chunk to the writer and keeps none.
+    const bulk = method === "GET" && !accept.includes("json") && sink.write === undefined;
     return bulk && !compression && bulkReader === "socket" && url.startsWith("http:") ? socketHttp : fetchHttp;
   }
 
@@ -215,7 +225,7 @@ export class Transport {
     const idle = new IdleTimer(options.timeoutMs ?? this.config.timeoutMs);
     const deadlineMs = options.deadlineMs ?? this.config.deadlineMs;
     const deadline = deadlineMs === undefined ? undefined : AbortSignal.timeout(deadlineMs);
-    const signal = anySignal([idle.controller.signal, deadline, options.signal]);
+    const { signal, dispose } = anySignal([idle.controller.signal, deadline, options.signal]);
     const secrets = [...this.secretsFor(request.url), ...(request.secrets ?? [])];
     // The sink the body went to: a too-large against the JSON cap gets advice on what to do.
     let chosen: BodySink = sink;
@@ -255,7 +265,7 @@ export class Transport {
         if (method === "GET" && !request.accept.includes("json") && !this.config.compression) headers["Accept-Encoding"] = "identity";
         let response: HttpResponse;
         try {
-          response = await this.#httpFor(method, url, request.accept)({ method, url, headers, body: request.body, signal, onProgress }, sinkFor);
+          response = await this.#httpFor(method, url, request.accept, sink)({ method, url, headers, body: request.body, signal, onProgress }, sinkFor);
         } catch (cause) {
           throw fail(cause, url);
         }
@@ -284,6 +294,7 @@ export class Transport {
       }
     } finally {
       idle.stop();
+      dispose();
     }
   }
 

@@ -20,8 +20,7 @@
  * the plot was missing from 2-3 % of the frames of notebook 05's run).
  *
  * tslab's public `display` has no update, so this sends through the kernel's display writer
- * (`tslab/dist/jupyter`'s `lastWriteDisplayData(message, update)`), captured when the plot is
- * shown: later cells replace that global. Redraws are throttled: at most one per `intervalMs`
+ * (notebook/display.ts finds it), captured when the plot is shown: later cells replace that global. Redraws are throttled: at most one per `intervalMs`
  * (250 ms: four a second), and less often for large figures (each redraw ships and redraws every
  * point: at least 1 ms per 20 points, at most 5 s apart). Outside a kernel only the text/plain
  * twin is printed, at `show()` and `finish()`.
@@ -36,25 +35,10 @@ import { randomUUID } from "node:crypto";
 import { lineFigure } from "../notebook/plot.js";
 import type { PlotlyFigure } from "../notebook/plot.js";
 
+import { kernelWriter } from "../notebook/display.js";
+import type { DisplayWriter } from "../notebook/display.js";
+
 const PLOTLY_MIME = "application/vnd.plotly.v1+json";
-
-interface DisplayMessage {
-  data: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-  transient: { display_id: string };
-}
-type DisplayWriter = (message: DisplayMessage, update: boolean) => void;
-
-function kernelWriter(): DisplayWriter | null {
-  try {
-    // The kernel process loaded tslab/dist/jupyter itself; require returns that live instance.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const jupyter = require("tslab/dist/jupyter") as { lastWriteDisplayData: DisplayWriter | null };
-    return jupyter.lastWriteDisplayData;
-  } catch {
-    return null; // vitest and scripts run ESM, where require is absent: not in a kernel
-  }
-}
 
 export interface LivePlotOptions {
   title: string;
@@ -62,6 +46,8 @@ export interface LivePlotOptions {
   x: string;
   /** The y columns, one trace each. */
   series: string[];
+  /** Units of the columns, by name (the descriptor's data_keys `units`), shown in the axis titles. */
+  units?: Record<string, string | undefined>;
   yLabel?: string;
   logY?: boolean;
   markers?: boolean;
@@ -74,7 +60,7 @@ export interface LivePlotOptions {
 
 export class LivePlot {
   readonly displayId = `live-${randomUUID()}`;
-  readonly #options: LivePlotOptions;
+  #options: LivePlotOptions;
   readonly #x: number[] = [];
   readonly #y: Map<string, number[]>;
   #writer: DisplayWriter | null = null;
@@ -88,7 +74,7 @@ export class LivePlot {
   updates = 0;
 
   constructor(options: LivePlotOptions) {
-    this.#options = options;
+    this.#options = { ...options };
     this.#y = new Map(options.series.map((s) => [s, []]));
   }
 
@@ -96,6 +82,12 @@ export class LivePlot {
    *  redraw sends every point and the browser redraws them all): 1 ms per 20 points, at most 5 s. */
   get intervalMs(): number {
     return Math.max(this.#options.intervalMs ?? 250, Math.min(5000, this.points / 20));
+  }
+
+  /** Set the columns' units (from a descriptor that arrived after the plot was shown); the next redraw shows them. */
+  setUnits(units: Record<string, string | undefined>): void {
+    this.#options.units = { ...this.#options.units, ...units };
+    this.#dirty = true;
   }
 
   /** Points plotted so far. */
@@ -108,8 +100,8 @@ export class LivePlot {
     const o = this.#options;
     const fig = lineFigure({
       title: `${o.title} — ${this.points} points, ${this.#status}`,
-      x: { label: o.x, values: this.#x },
-      series: o.series.map((name) => ({ name, values: this.#y.get(name) ?? [] })),
+      x: { label: o.x, values: this.#x, units: o.units?.[o.x] },
+      series: o.series.map((name) => ({ name, values: this.#y.get(name) ?? [], units: o.units?.[name] })),
       yLabel: o.yLabel,
       logY: o.logY,
       markers: o.markers,

@@ -59,37 +59,93 @@ export function showFigure(figure: PlotlyFigure, summary: string): void {
 export interface Series {
   name: string;
   values: Numbers;
+  /** The data key's units (`units` in the descriptor's data_keys), shown in the axis title; none: nothing shown. */
+  units?: string;
 }
 export interface LinePlotOptions {
   title: string;
-  x: { label: string; values: Numbers };
+  x: { label: string; values: Numbers; units?: string };
   series: Series[];
+  /** The y axis title; default: the series' name (one series) and its units. */
   yLabel?: string;
   logX?: boolean;
   logY?: boolean;
-  /** Markers show individual points: useful for step scans with tens of points. */
+  /** Markers show individual points: useful for step scans with tens of points (ignored above MARKER_LIMIT points). */
   markers?: boolean;
   /** Plot each series on its own y axis, stacked, when their scales differ. */
   stacked?: boolean;
+  /** Most points drawn per series; longer series are decimated keeping each bucket's minimum and maximum (peaks survive). Default 4000. */
+  maxPoints?: number;
+}
+
+/** Above this many points a line is drawn without markers: 10,000 markers read as a block, not a line. */
+export const MARKER_LIMIT = 500;
+
+/** Dash patterns for overlaid series, so traces that coincide stay distinguishable. */
+const DASHES = ["solid", "dash", "dot", "dashdot", "longdash", "longdashdot"];
+
+/** `label (units)`, or the label alone when the data key has no units (nothing is guessed). */
+export function axisTitle(label: string, units: string | undefined): string {
+  const u = units?.trim();
+  return u ? `${label} (${u})` : label;
+}
+
+/**
+ * At most `maxPoints` points of (x, y), keeping the shape a reader needs: the points are split
+ * into buckets of consecutive indices and each bucket keeps its minimum and its maximum (in index
+ * order), so a narrow peak of a 100,000-point scan is still drawn at its full height.
+ */
+export function decimateMinMax(x: Numbers, y: Numbers, maxPoints: number): { x: Float64Array; y: Float64Array } {
+  const n = Math.min(x.length, y.length);
+  if (n <= maxPoints || maxPoints < 4) {
+    return { x: Float64Array.from({ length: n }, (_, i) => Number(x[i])), y: Float64Array.from({ length: n }, (_, i) => Number(y[i])) };
+  }
+  const buckets = Math.floor(maxPoints / 2);
+  const outX: number[] = [];
+  const outY: number[] = [];
+  for (let b = 0; b < buckets; b++) {
+    const start = Math.floor((b * n) / buckets);
+    const end = Math.floor(((b + 1) * n) / buckets);
+    let lo = start;
+    let hi = start;
+    for (let i = start; i < end; i++) {
+      const v = Number(y[i]);
+      if (v < Number(y[lo]) || Number.isNaN(Number(y[lo]))) lo = i;
+      if (v > Number(y[hi]) || Number.isNaN(Number(y[hi]))) hi = i;
+    }
+    for (const i of lo <= hi ? (lo === hi ? [lo] : [lo, hi]) : [hi, lo]) {
+      outX.push(Number(x[i]));
+      outY.push(Number(y[i]));
+    }
+  }
+  return { x: Float64Array.from(outX), y: Float64Array.from(outY) };
 }
 
 /** Build (without displaying) a line-plot figure. */
 export function lineFigure(options: LinePlotOptions): PlotlyFigure {
-  const x = encodeTyped(options.x.values);
   const stacked = options.stacked === true && options.series.length > 1;
   const n = options.series.length;
-  const data = options.series.map((s, i) => ({
-    type: "scatter",
-    mode: options.markers === true ? "lines+markers" : "lines",
-    name: s.name,
-    x,
-    y: encodeTyped(s.values),
-    ...(stacked ? { yaxis: i === 0 ? "y" : `y${i + 1}` } : {}),
-  }));
+  const maxPoints = options.maxPoints ?? 4000;
+  const data = options.series.map((s, i) => {
+    const line = decimateMinMax(options.x.values, s.values, maxPoints);
+    const markers = options.markers === true && line.x.length <= MARKER_LIMIT;
+    return {
+      type: "scatter",
+      mode: markers ? "lines+markers" : "lines",
+      name: axisTitle(s.name, s.units),
+      x: encodeTyped(line.x),
+      y: encodeTyped(line.y),
+      // Overlaid traces get different dashes (and widths), so identical data still shows both.
+      line: stacked || n === 1 ? { width: 1.5 } : { width: 2.5 - Math.min(i, 3) * 0.5, dash: DASHES[i % DASHES.length] },
+      ...(stacked ? { yaxis: i === 0 ? "y" : `y${i + 1}` } : {}),
+    };
+  });
+  const sharedUnits = new Set(options.series.map((s) => s.units?.trim() ?? ""));
+  const defaultY = n === 1 ? axisTitle(options.series[0].name, options.series[0].units) : sharedUnits.size === 1 ? [...sharedUnits][0] : "";
   const layout: PlotlyJson = {
     title: { text: options.title },
-    xaxis: { title: { text: options.x.label }, type: options.logX === true ? "log" : "linear" },
-    yaxis: { title: { text: options.yLabel ?? (n === 1 ? options.series[0].name : "") }, type: options.logY === true ? "log" : "linear" },
+    xaxis: { title: { text: axisTitle(options.x.label, options.x.units) }, type: options.logX === true ? "log" : "linear" },
+    yaxis: { title: { text: options.yLabel ?? defaultY }, type: options.logY === true ? "log" : "linear" },
     height: stacked ? 220 + 160 * n : 380,
     margin: { t: 50, r: 20, b: 50, l: 70 },
     showlegend: n > 1,
@@ -99,7 +155,7 @@ export function lineFigure(options: LinePlotOptions): PlotlyFigure {
     layout.grid = { rows: n, columns: 1, pattern: "coupled" };
     options.series.forEach((s, i) => {
       layout[i === 0 ? "yaxis" : `yaxis${i + 1}`] = {
-        title: { text: s.name },
+        title: { text: axisTitle(s.name, s.units) },
         type: options.logY === true ? "log" : "linear",
       };
     });
@@ -111,7 +167,8 @@ export function lineFigure(options: LinePlotOptions): PlotlyFigure {
 export function linePlot(options: LinePlotOptions): void {
   const points = options.x.values.length;
   const names = options.series.map((s) => s.name).join(", ");
-  showFigure(lineFigure(options), `[plot] ${options.title}: ${names} vs ${options.x.label} (${points} points)`);
+  const shown = Math.min(points, options.maxPoints ?? 4000);
+  showFigure(lineFigure(options), `[plot] ${options.title}: ${names} vs ${axisTitle(options.x.label, options.x.units)} (${points} points${shown < points ? `, drawn as ${shown} keeping each stretch's minimum and maximum` : ""})`);
 }
 
 export interface Frame {

@@ -1,7 +1,7 @@
 // notebook/plot.ts: the plotly figures the notebooks draw (typed-array encoding, binned frames,
 // stacked axes). No kernel needed.
 import { describe, expect, it } from "vitest";
-import { binFrame, encodeTyped, heatmapFigure, lineFigure } from "../notebook/plot";
+import { binFrame, encodeTyped, heatmapFigure, lineFigure, axisTitle, decimateMinMax } from "../notebook/plot";
 
 function decodeF32(spec: { dtype: string; bdata: string }): number[] {
   expect(spec.dtype).toBe("f4");
@@ -36,5 +36,42 @@ describe("plot", () => {
     const fig = lineFigure({ title: "t", x: { label: "x", values: [0, 1] }, series: [{ name: "a", values: [1, 2] }, { name: "b", values: [3, 4] }], stacked: true });
     expect((fig.data[1] as { yaxis: string }).yaxis).toBe("y2");
     expect(fig.layout.yaxis2).toBeDefined();
+  });
+});
+
+describe("plots a scientist trusts (issue 22)", () => {
+  it("axis titles carry the data key's units, and say nothing when it has none", () => {
+    const fig = lineFigure({
+      title: "tune",
+      x: { label: "a_stage_r", values: [1, 2, 3], units: "deg" },
+      series: [{ name: "PD_USAXS", values: [4, 5, 6], units: "" }],
+    });
+    expect((fig.layout.xaxis as { title: { text: string } }).title.text).toBe("a_stage_r (deg)");
+    expect((fig.layout.yaxis as { title: { text: string } }).title.text).toBe("PD_USAXS");
+    expect(axisTitle("I0", "  ")).toBe("I0");
+    expect(axisTitle("I0", undefined)).toBe("I0");
+  });
+
+  it("10,000 points are drawn as a line of at most maxPoints, keeping every peak; markers only on short scans", () => {
+    const n = 10_000;
+    const x = Float64Array.from({ length: n }, (_, i) => i);
+    const y = Float64Array.from({ length: n }, (_, i) => (i === 7_777 ? 1000 : i === 2_222 ? -1000 : Math.sin(i / 100)));
+    const line = decimateMinMax(x, y, 4000);
+    expect(line.x.length).toBeLessThanOrEqual(4000);
+    expect(Math.max(...line.y)).toBe(1000);
+    expect(Math.min(...line.y)).toBe(-1000);
+    expect([...line.x].every((v, i) => i === 0 || v > line.x[i - 1])).toBe(true); // still in x order
+    const fig = lineFigure({ title: "t", x: { label: "i", values: x }, series: [{ name: "y", values: y }], markers: true });
+    expect((fig.data[0] as { mode: string }).mode).toBe("lines");
+    const short = lineFigure({ title: "t", x: { label: "i", values: [1, 2] }, series: [{ name: "y", values: [1, 2] }], markers: true });
+    expect((short.data[0] as { mode: string }).mode).toBe("lines+markers");
+  });
+
+  it("overlaid series that coincide stay distinguishable: each has its own dash and width", () => {
+    const same = [1, 2, 3];
+    const fig = lineFigure({ title: "t", x: { label: "i", values: same }, series: [{ name: "SQL", values: same }, { name: "Mongo", values: same }] });
+    const lines = fig.data.map((d) => (d as { line: { dash: string; width: number } }).line);
+    expect(lines[0].dash).not.toBe(lines[1].dash);
+    expect(lines[0].width).toBeGreaterThan(lines[1].width);
   });
 });

@@ -12,6 +12,7 @@ import { Context } from "../context";
 import type { ContextOptions } from "../context";
 import { SECRET_PLACEHOLDER, listSnapshots, snapshotFileStem, snapshotHttp, snapshotKey } from "../testing/snapshots";
 import { caught } from "./caught";
+import type { TiledError } from "../errors";
 import { FAST_RETRY, localServers, sendJson } from "./local-server";
 import { snapshotDir } from "./replicas";
 
@@ -142,6 +143,33 @@ describe("writes: the method and the writes before a request are part of its key
     expect(await replay.getJson(url("http://h:1"), Title)).toEqual({ title: "new" });
     // A fresh replayer (a new session) starts again before any write.
     expect(await replayer("http://h:1", dir).getJson(url("http://h:1"), Title)).toEqual({ title: "old" });
+  });
+
+  it("a refused write and the next write to the same URL are keyed apart, and each replays its own answer", async () => {
+    const taken = new Set<string>();
+    const server = await serve((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => (body += d.toString()));
+      req.on("end", () => {
+        if (req.method !== "POST") return sendJson(res, 200, { keys: [...taken] });
+        const { id } = JSON.parse(body) as { id: string };
+        if (taken.has(id)) return sendJson(res, 409, { detail: `/${id}` });
+        taken.add(id);
+        sendJson(res, 200, { id });
+      });
+    });
+    const dir = tempDir();
+    const Id = z.object({ id: z.string() });
+    const run = async (http: ReturnType<typeof recorder>, base: string) => {
+      const url = `${base}/api/v1/metadata/`;
+      const first = await http.sendJson("POST", url, { id: "a" }, Id);
+      const refused = await http.sendJson("POST", url, { id: "a" }, Id).catch((err: TiledError) => err.status);
+      const second = await http.sendJson("POST", url, { id: "b" }, Id);
+      return [first.id, refused, second.id];
+    };
+    expect(await run(recorder(server.url, dir), server.url)).toEqual(["a", 409, "b"]);
+    expect(listSnapshots(dir).map((e) => [e.request.writes ?? 0, e.status]).sort()).toEqual([[0, 200], [1, 409], [2, 200]]);
+    expect(await run(replayer("http://h:1", dir), "http://h:1")).toEqual(["a", 409, "b"]);
   });
 
   it("a read-only session's keys are those of before the change: the recorded replicas keep their file names", () => {

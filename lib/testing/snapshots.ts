@@ -10,7 +10,8 @@
  * An entry is keyed by method, path below the base URL, sorted query (without `api_key`), Accept,
  * and the number of writes this recorder has seen before it (so a GET after a PUT is recorded
  * apart from the same GET before it; read-only sessions all have 0, and a write's own key counts
- * the writes before it). JSON bodies are stored pretty-printed inside the entry's .json file,
+ * the writes before it). Refused writes count too: a 409 POST and the next POST to the same URL
+ * would otherwise share a key, and the second answer would overwrite the first. JSON bodies are stored pretty-printed inside the entry's .json file,
  * other bodies beside it as .bin. The base URL and the project's absolute path are replaced by
  * placeholders and put back on replay, so a recording made on port 8123 in /work/main replays on
  * any port in any clone. Secrets are never written: credentials sent in headers are removed from
@@ -54,7 +55,7 @@ export interface SnapshotKey {
   /** Query parameters, sorted by name (values of a repeated name keep their order), api_key removed. */
   query: [string, string][];
   accept: string;
-  /** Writes (non-GET requests) this recorder saw before this request; absent (0) for read-only sessions. */
+  /** Writes (non-GET requests, refused ones included) this recorder saw before this request; absent (0) for read-only sessions. */
   writes?: number;
 }
 
@@ -299,7 +300,7 @@ export function snapshotHttp(options: SnapshotOptions): HttpFunction {
     const key = snapshotKey(request, baseUrl, writes);
     if (options.mode === "replay") {
       const answer = store.replay(key, request.url, baseUrl);
-      if (request.method !== "GET" && answer.status < 400) writes++;
+      if (request.method !== "GET") writes++;
       const { body, received } = await deliver(answer.body, sinkFor(answer.status), request.url);
       return { url: request.url, status: answer.status, headers: lookup(answer.headers, answer.contentType), body, receivedBytes: received };
     }
@@ -310,7 +311,7 @@ export function snapshotHttp(options: SnapshotOptions): HttpFunction {
       return { maxBytes: sink.maxBytes, expectedBytes: sink.expectedBytes };
     });
     store.record(key, response, baseUrl, [...requestSecrets(request), ...(options.secrets ?? [])]);
-    if (request.method !== "GET" && response.status < 400) writes++;
+    if (request.method !== "GET") writes++;
     const { body, received } = await deliver(response.body, sink, request.url);
     return { ...response, body, receivedBytes: received };
   };

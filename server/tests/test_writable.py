@@ -185,7 +185,7 @@ def test_cli_start_url_status_stop_and_wipe(tmp_path):
 def test_cli_writable_refusals(tmp_path):
     env = dict(os.environ, REPLICA_VAR=str(tmp_path))
     both = run_replica("start", "--writable", "--layout", "mongo", env=env)
-    assert both.returncode == 1 and "--writable and --layout" in both.stderr
+    assert both.returncode == 1 and "--writable, --layout and --auth name different servers" in both.stderr
     assert not (tmp_path / "writable").exists()
     url = run_replica("url", "--writable", env=env)
     assert url.returncode == 1 and "bin/replica start --writable" in url.stderr
