@@ -112,8 +112,8 @@ export function byteswap(bytes: Uint8Array, itemsize: number): void {
   }
 }
 
-/** IEEE 754 half precision to a JavaScript number. */
-function halfToFloat(h: number): number {
+/** IEEE 754 half precision (its 16 bits) to a JavaScript number. */
+export function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;
   const frac = h & 0x3ff;

@@ -14,6 +14,7 @@
  */
 import type { Table, Vector } from "apache-arrow";
 import { vectorNumbers } from "../columns.js";
+import type { NumbersOptions } from "../columns.js";
 import type { ArrayData, NumberArray } from "../dtype.js";
 import { TiledError } from "../errors.js";
 
@@ -24,8 +25,11 @@ export interface StreamData {
   columns: Record<string, Vector>;
   /** External arrays (e.g. detector frames) by data key, first axis = event. */
   arrays: Record<string, ArrayData>;
-  /** A column (including seq_num and ts_*) or an array, as numbers; an unknown name is "not-found". */
-  numbers(name: string): NumberArray;
+  /**
+   * A column (including seq_num and ts_*) or an array, as numbers; an unknown name is "not-found".
+   * A null in a column becomes NaN, unless `options.nulls` says "error" or gives a number.
+   */
+  numbers(name: string, options?: NumbersOptions): NumberArray;
 }
 
 /** Assemble a StreamData; `table` also answers `numbers()` for the columns `columns` leaves out. */
@@ -34,9 +38,9 @@ export function streamData(table: Table | null, columns: Record<string, Vector>,
     table,
     columns,
     arrays,
-    numbers(name: string): NumberArray {
+    numbers(name: string, options: NumbersOptions = {}): NumberArray {
       const column = columns[name] ?? table?.getChild(name) ?? null;
-      if (column !== null) return vectorNumbers(column, name);
+      if (column !== null) return vectorNumbers(column, name, options);
       const array = arrays[name];
       if (array !== undefined) return array.numbers;
       const names = [...(table?.schema.fields.map((f) => f.name) ?? Object.keys(columns)), ...Object.keys(arrays)];
