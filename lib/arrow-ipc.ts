@@ -43,7 +43,8 @@ export function arrowTable(bytes: Uint8Array, options: ArrowTableOptions = {}): 
     );
   }
   if (missing.length > 0) {
-    throw new TiledError("invalid-response", `The server's table lacks column${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (it has ${names.join(", ")}).`, { url: options.url });
+    const whose = options.what === undefined ? "The server's table" : `The table in ${options.what.replace(/^The /, "the ")}`;
+    throw new TiledError("invalid-response", `${whose} lacks column${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (it has ${names.join(", ")}).`, { url: options.url });
   }
   return table;
 }
