@@ -89,6 +89,8 @@ export const wsFactory: SocketFactory = (url, options, handlers) => {
   });
   let opened = false;
   let failed = false;
+  /** ws refused a frame over maxPayload: it sends 1009, but reports the close as 1006 unless the server answers with a close frame. */
+  let tooLarge = false;
   let timer: NodeJS.Timeout | undefined;
   let awaitingPong = false;
 
@@ -136,6 +138,7 @@ export const wsFactory: SocketFactory = (url, options, handlers) => {
     handlers.onMessage(isBinary ? bytes : bytes.toString("utf8"));
   });
   ws.on("error", (err: Error & { code?: string }) => {
+    if (err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") tooLarge = true;
     if (opened) return; // after opening, the close event that follows carries the code (1006)
     const reason = err.code ?? err.message;
     fail(new TiledError("unreachable", `Cannot open a live subscription at ${redactText(url, secrets)} (${reason}).`, { url, cause: err, secrets }));
@@ -147,7 +150,8 @@ export const wsFactory: SocketFactory = (url, options, handlers) => {
       fail(new TiledError("unreachable", `The live subscription at ${redactText(url, secrets)} closed before opening (code ${code}).`, { url, secrets }));
       return;
     }
-    handlers.onClose(code, reason.toString("utf8"));
+    if (tooLarge) handlers.onClose(1009, `a frame was larger than maxPayload (${options.maxPayload} bytes)`);
+    else handlers.onClose(code, reason.toString("utf8"));
   });
   return {
     close(code = 1000, reason = "") {

@@ -30,6 +30,14 @@ import { SequenceTracker } from "./sequence.js";
 import { wsFactory } from "./socket.js";
 import type { LiveSocket, SocketFactory } from "./socket.js";
 
+/**
+ * How long a subscription keeps reconnecting. A reconnect is a *failure* unless the connection
+ * before it made progress: delivered an update not seen before, or stayed open `healthyAfterMs`
+ * (an idle node behind a proxy that drops quiet sockets). Both bounds hold whatever the server
+ * does: a server that sends its schema and drops the connection, again and again, uses up the
+ * attempts (a schema is not progress), and a run of failures ends after `totalTimeoutMs` however
+ * few attempts it took (a handshake may hang for 30 s each).
+ */
 export interface ReconnectPolicy {
   /** Consecutive failed connections tolerated before giving up (default 5). */
   attempts: number;
@@ -37,6 +45,10 @@ export interface ReconnectPolicy {
   initialDelayMs: number;
   /** Longest wait between retries (default 5 s). */
   maxDelayMs: number;
+  /** Longest time from the first of a run of failures to giving up (default 60 s). */
+  totalTimeoutMs: number;
+  /** A connection open this long counts as working even if no update came (default 30 s). */
+  healthyAfterMs: number;
 }
 
 export interface SubscribeOptions {
@@ -87,7 +99,7 @@ export interface SubscriptionStats {
   closeReason?: string;
 }
 
-export const DEFAULT_RECONNECT: ReconnectPolicy = { attempts: 5, initialDelayMs: 200, maxDelayMs: 5_000 };
+export const DEFAULT_RECONNECT: ReconnectPolicy = { attempts: 5, initialDelayMs: 200, maxDelayMs: 5_000, totalTimeoutMs: 60_000, healthyAfterMs: 30_000 };
 
 /** The websocket URL of a node's stream. Path segments are checked like every other key. */
 export function streamUrl(context: Context, path: string, envelope: Envelope, start?: number): string {
@@ -99,6 +111,7 @@ export function streamUrl(context: Context, path: string, envelope: Envelope, st
 /** Close codes after which reconnecting cannot help. */
 const FATAL_CLOSE: Record<number, string> = {
   1008: "policy violation",
+  // socket.ts reports 1009 also when ws saw the frame too large but the server closed without a frame (1006).
   1009: "a message was larger than maxPayload",
   4001: "the server expected an auth message",
   4003: "authentication failed",
@@ -128,7 +141,12 @@ export class Subscription implements AsyncIterable<LiveEvent> {
   #socket: LiveSocket | undefined;
   /** Bumped on every connect, so events of an abandoned socket are ignored. */
   #generation = 0;
+  /** Reconnects since the last progress (see ReconnectPolicy). */
   #failures = 0;
+  /** When the current run of failures began (Date.now()), undefined while things work. */
+  #failingSince: number | undefined;
+  /** When the current connection's schema arrived: how long it stayed open decides whether it worked. */
+  #openedAt: number | undefined;
   /** A 401 was recovered from once already (so a second one ends the subscription). */
   #recovered = false;
   #gapTimer: NodeJS.Timeout | undefined;
@@ -149,6 +167,9 @@ export class Subscription implements AsyncIterable<LiveEvent> {
       throw new TiledError("bad-input", `start ${String(options.start)} must be a whole number >= 0 (1 replays from the first update).`);
     }
     this.#policy = { ...DEFAULT_RECONNECT, ...options.reconnect };
+    for (const [name, value] of Object.entries(this.#policy)) {
+      if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new TiledError("bad-input", `reconnect.${name} ${String(value)} must be a finite number >= 0.`);
+    }
     this.#gapGraceMs = options.gapGraceMs ?? 250;
     this.#maxPayload = options.maxPayload ?? 256 * 1024 * 1024;
     this.#heartbeatMs = options.heartbeatMs ?? 20_000;
@@ -203,6 +224,7 @@ export class Subscription implements AsyncIterable<LiveEvent> {
     const start = this.#seq.next ?? this.#initialStart;
     const url = streamUrl(this.context, this.path, this.#envelope, start);
     this.stats.connections++;
+    this.#openedAt = undefined;
     this.#seq.reconnected();
     const mine = () => generation === this.#generation && !this.#channel.done;
     this.#socket = this.#factory(
@@ -232,7 +254,8 @@ export class Subscription implements AsyncIterable<LiveEvent> {
       return;
     }
     if (isSchemaMessage(message)) {
-      this.#failures = 0; // a working connection: the reconnect budget is for consecutive failures
+      // Not progress: a server that sends its schema and drops the connection would otherwise reset the budget for ever.
+      this.#openedAt = Date.now();
       if (!this.#schemaSettled) {
         this.#schemaSettled = true;
         this.#resolveSchema(message);
@@ -268,7 +291,14 @@ export class Subscription implements AsyncIterable<LiveEvent> {
 
   #deliver(message: UpdateMessage): void {
     this.#seq.accept(message.sequence);
+    this.#progressed();
     this.#channel.push({ kind: "update", message });
+  }
+
+  /** An update not seen before arrived: the reconnect budget starts afresh. */
+  #progressed(): void {
+    this.#failures = 0;
+    this.#failingSince = undefined;
   }
 
   /** Deliver buffered updates that are now in order; stop the gap timer once nothing is missing. */
@@ -339,7 +369,8 @@ export class Subscription implements AsyncIterable<LiveEvent> {
         new TiledError(
           tooLarge ? "too-large" : refused ? "unauthorized" : "http",
           `The live subscription to ${this.path} was closed with ${code} (${reason || FATAL_CLOSE[code]}).` +
-            (refused ? " The server did not accept this client's credentials for live updates: log in again, or check the API key." : ""),
+            (refused ? " The server did not accept this client's credentials for live updates: log in again, or check the API key." : "") +
+            (tooLarge ? ` Not reconnecting: the server would send it again. Raise maxPayload (now ${this.#maxPayload} bytes) if the server is trusted.` : ""),
           { status: code === 4003 ? 401 : undefined },
         ),
       );
@@ -378,13 +409,23 @@ export class Subscription implements AsyncIterable<LiveEvent> {
   }
 
   #retry(error: TiledError): void {
+    const now = Date.now();
+    // A connection that stayed open long enough worked, even without updates (an idle node).
+    if (this.#openedAt !== undefined && now - this.#openedAt >= this.#policy.healthyAfterMs) this.#progressed();
+    this.#openedAt = undefined;
     this.#failures++;
-    if (this.#failures > this.#policy.attempts) {
-      this.#finish(new TiledError(error.code, `${error.message} Gave up after ${this.#policy.attempts} reconnection attempts.`, { url: error.url, status: error.status, cause: error }));
+    this.#failingSince ??= now;
+    const delay = Math.min(this.#policy.maxDelayMs, this.#policy.initialDelayMs * 2 ** (this.#failures - 1));
+    const elapsed = now - this.#failingSince;
+    if (this.#failures > this.#policy.attempts || elapsed + delay > this.#policy.totalTimeoutMs) {
+      const why =
+        this.#failures > this.#policy.attempts
+          ? `Gave up after ${this.#policy.attempts} reconnection attempts`
+          : `Gave up after ${this.#failures - 1} reconnection attempts in ${(elapsed / 1000).toFixed(1)} s (reconnect.totalTimeoutMs ${this.#policy.totalTimeoutMs} ms)`;
+      this.#finish(new TiledError(error.code, `${error.message} ${why} with no new update in between.`, { url: error.url, status: error.status, cause: error }));
       return;
     }
     this.stats.reconnects++;
-    const delay = Math.min(this.#policy.maxDelayMs, this.#policy.initialDelayMs * 2 ** (this.#failures - 1));
     setTimeout(() => {
       if (!this.#channel.done) this.#connect();
     }, delay);
