@@ -43,6 +43,10 @@ export interface SocketOptions {
 
 export interface LiveSocket {
   close(code?: number, reason?: string): void;
+  /** Stop reading frames (the caller is behind): TCP then holds the server back. A few already read may still arrive. */
+  pause?(): void;
+  /** Read frames again. */
+  resume?(): void;
 }
 
 /** Opens a socket; tests pass their own to replay recorded frames. */
@@ -93,6 +97,8 @@ export const wsFactory: SocketFactory = (url, options, handlers) => {
   let tooLarge = false;
   let timer: NodeJS.Timeout | undefined;
   let awaitingPong = false;
+  /** While paused no pong can be read: the heartbeat waits, rather than take a busy caller for a dead peer. */
+  let paused = false;
 
   const fail = (error: TiledError) => {
     if (failed) return;
@@ -118,6 +124,7 @@ export const wsFactory: SocketFactory = (url, options, handlers) => {
     opened = true;
     if (options.heartbeatMs) {
       timer = setInterval(() => {
+        if (paused) return;
         // No pong since the last ping: the peer (or the network) is gone without a close frame.
         if (awaitingPong) ws.terminate();
         else {
@@ -157,6 +164,15 @@ export const wsFactory: SocketFactory = (url, options, handlers) => {
     close(code = 1000, reason = "") {
       if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
       else if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
+    },
+    pause() {
+      paused = true;
+      ws.pause();
+    },
+    resume() {
+      paused = false;
+      awaitingPong = false;
+      ws.resume();
     },
   };
 };

@@ -70,6 +70,15 @@ export interface SubscribeOptions {
   reconnect?: Partial<ReconnectPolicy>;
   /** Largest frame accepted (default 256 MiB: a frame of an array-data patch can be large). */
   maxPayload?: number;
+  /**
+   * Updates held for a caller slower than the server, in bytes of frames (default 64 MiB) and in
+   * messages (default 10,000). Past either, the socket is paused (TCP holds the server back) until
+   * the caller has taken half of them: memory stays bounded and nothing is dropped. A server that
+   * gives up on a paused client closes the connection; the subscription then reconnects from the
+   * next sequence, and what the server's cache no longer holds is reported as a `gap`.
+   */
+  maxBufferedBytes?: number;
+  maxBufferedMessages?: number;
   /** How long an out-of-order update waits for the missing ones before they are replayed (default 250 ms). */
   gapGraceMs?: number;
   /** Client ping interval, to notice a silent dead peer (default 20 s, as uvicorn's own; 0 = off). */
@@ -94,10 +103,18 @@ export interface SubscriptionStats {
   gapsRecovered: number;
   /** Gaps reported as `gap` events. */
   gapsLost: number;
+  /** Times the socket was paused because the caller had not taken the updates held (see maxBufferedBytes). */
+  pauses: number;
+  /** The most bytes of updates held at once (frames received, not yet taken by the caller). */
+  peakBufferedBytes: number;
   /** The close code and reason that ended the subscription. */
   closeCode?: number;
   closeReason?: string;
 }
+
+/** Default bounds on what a subscription holds for a slow caller (see SubscribeOptions.maxBufferedBytes). */
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_BUFFERED_MESSAGES = 10_000;
 
 export const DEFAULT_RECONNECT: ReconnectPolicy = { attempts: 5, initialDelayMs: 200, maxDelayMs: 5_000, totalTimeoutMs: 60_000, healthyAfterMs: 30_000 };
 
@@ -120,7 +137,7 @@ const FATAL_CLOSE: Record<number, string> = {
 /** One node's subscription. Iterate it once; `close()` (or break, or the signal) stops it. */
 export class Subscription implements AsyncIterable<LiveEvent> {
   readonly path: string;
-  readonly stats: SubscriptionStats = { connections: 0, reconnects: 0, duplicates: 0, gapsRecovered: 0, gapsLost: 0 };
+  readonly stats: SubscriptionStats = { connections: 0, reconnects: 0, duplicates: 0, gapsRecovered: 0, gapsLost: 0, pauses: 0, peakBufferedBytes: 0 };
   /** The schema message of the first connection (resolves once connected). */
   readonly schema: Promise<SchemaMessage>;
 
@@ -135,10 +152,15 @@ export class Subscription implements AsyncIterable<LiveEvent> {
   readonly #signal: AbortSignal | undefined;
   readonly #initialStart: number | undefined;
   readonly #seq: SequenceTracker;
-  readonly #channel = new Channel<LiveEvent>();
-  /** Updates that arrived ahead of a missing sequence, by sequence. */
-  readonly #pending = new Map<number, UpdateMessage>();
+  readonly #channel: Channel<LiveEvent>;
+  readonly #maxBufferedBytes: number;
+  readonly #maxBufferedMessages: number;
+  /** Updates that arrived ahead of a missing sequence, by sequence, with their frame's size. */
+  readonly #pending = new Map<number, { message: UpdateMessage; size: number }>();
+  #pendingBytes = 0;
   #socket: LiveSocket | undefined;
+  /** The current socket was paused because too much is held for the caller. */
+  #paused = false;
   /** Bumped on every connect, so events of an abandoned socket are ignored. */
   #generation = 0;
   /** Reconnects since the last progress (see ReconnectPolicy). */
@@ -173,6 +195,12 @@ export class Subscription implements AsyncIterable<LiveEvent> {
     this.#gapGraceMs = options.gapGraceMs ?? 250;
     this.#maxPayload = options.maxPayload ?? 256 * 1024 * 1024;
     this.#heartbeatMs = options.heartbeatMs ?? 20_000;
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.#maxBufferedMessages = options.maxBufferedMessages ?? DEFAULT_MAX_BUFFERED_MESSAGES;
+    for (const [name, value] of [["maxBufferedBytes", this.#maxBufferedBytes], ["maxBufferedMessages", this.#maxBufferedMessages]] as const) {
+      if (!Number.isSafeInteger(value) || value < 1) throw new TiledError("bad-input", `${name} ${String(value)} must be a whole number >= 1.`);
+    }
+    this.#channel = new Channel<LiveEvent>({ maxBytes: this.#maxBufferedBytes, maxItems: this.#maxBufferedMessages, onPressure: () => this.#applyPressure() });
     this.#factory = options.socket ?? wsFactory;
     this.#signal = options.signal;
     this.#initialStart = options.start;
@@ -227,6 +255,7 @@ export class Subscription implements AsyncIterable<LiveEvent> {
     this.#openedAt = undefined;
     this.#seq.reconnected();
     const mine = () => generation === this.#generation && !this.#channel.done;
+    this.#paused = false;
     this.#socket = this.#factory(
       url,
       // Asked on every connect: a login may have refreshed the tokens since the last one.
@@ -243,9 +272,27 @@ export class Subscription implements AsyncIterable<LiveEvent> {
         },
       },
     );
+    // A caller still behind when this connection opens: hold it back from the start.
+    this.#applyPressure();
+  }
+
+  /** Pause the socket while the caller is behind (the channel or the out-of-order updates past their bounds), resume when it caught up. */
+  #applyPressure(): void {
+    const held = this.#channel.bytes + this.#pendingBytes;
+    if (held > this.stats.peakBufferedBytes) this.stats.peakBufferedBytes = held;
+    const behind = this.#channel.full || this.#pendingBytes > this.#maxBufferedBytes || this.#pending.size > this.#maxBufferedMessages;
+    if (behind && !this.#paused && this.#socket?.pause) {
+      this.#paused = true;
+      this.stats.pauses++;
+      this.#socket.pause();
+    } else if (!behind && this.#paused) {
+      this.#paused = false;
+      this.#socket?.resume?.();
+    }
   }
 
   #onFrame(frame: Uint8Array | string, url: string): void {
+    const size = typeof frame === "string" ? frame.length * 2 : frame.byteLength;
     let message;
     try {
       message = decodeFrame(frame, this.#envelope, url);
@@ -262,14 +309,15 @@ export class Subscription implements AsyncIterable<LiveEvent> {
       }
       return;
     }
-    this.#onUpdate(message);
+    this.#onUpdate(message, size);
+    this.#applyPressure();
   }
 
-  #onUpdate(message: UpdateMessage): void {
+  #onUpdate(message: UpdateMessage, size: number): void {
     const s = message.sequence;
     switch (this.#seq.classify(s)) {
       case "next":
-        this.#deliver(message);
+        this.#deliver(message, size);
         this.#drainPending();
         return;
       case "duplicate":
@@ -277,22 +325,26 @@ export class Subscription implements AsyncIterable<LiveEvent> {
         return;
       case "reset":
         this.#pending.clear();
+        this.#pendingBytes = 0;
         this.#seq.reset();
         this.#channel.push({ kind: "reset", sequence: s });
-        this.#deliver(message);
+        this.#deliver(message, size);
         return;
       case "gap":
         if (this.#pending.has(s)) this.stats.duplicates++;
-        else this.#pending.set(s, message);
+        else {
+          this.#pending.set(s, { message, size });
+          this.#pendingBytes += size;
+        }
         this.#armGapTimer();
         return;
     }
   }
 
-  #deliver(message: UpdateMessage): void {
+  #deliver(message: UpdateMessage, size: number): void {
     this.#seq.accept(message.sequence);
     this.#progressed();
-    this.#channel.push({ kind: "update", message });
+    this.#channel.push({ kind: "update", message }, size);
   }
 
   /** An update not seen before arrived: the reconnect budget starts afresh. */
@@ -306,11 +358,17 @@ export class Subscription implements AsyncIterable<LiveEvent> {
     for (;;) {
       const next = this.#seq.next;
       if (next === undefined) return;
-      for (const s of [...this.#pending.keys()]) if (s < next) this.#pending.delete(s);
-      const m = this.#pending.get(next);
-      if (m === undefined) break;
+      for (const [s, held] of [...this.#pending.entries()]) {
+        if (s < next) {
+          this.#pending.delete(s);
+          this.#pendingBytes -= held.size;
+        }
+      }
+      const held = this.#pending.get(next);
+      if (held === undefined) break;
       this.#pending.delete(next);
-      this.#deliver(m);
+      this.#pendingBytes -= held.size;
+      this.#deliver(held.message, held.size);
     }
     if (this.#pending.size === 0 && this.#gapTimer) {
       clearTimeout(this.#gapTimer);

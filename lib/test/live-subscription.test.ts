@@ -5,6 +5,7 @@
 // item 6 plays hostile servers on a real websocket server (ws) on loopback.
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { encode } from "@msgpack/msgpack";
 import WebSocket, { WebSocketServer } from "ws";
 import { Context } from "../context";
 import { TiledError } from "../errors";
@@ -287,5 +288,74 @@ describe("19.6 reconnects bounded whatever the server does; an over-size frame e
     expect(err.message).toContain("maxPayload");
     await new Promise((resolve) => setTimeout(resolve, 100));
     expect(connections() - before).toBe(1);
+  });
+});
+
+describe("19.10 a caller slower than the server: bounded, paused, nothing lost (a real websocket server on loopback)", () => {
+  const servers: WebSocketServer[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) {
+      for (const c of s.clients) c.terminate();
+      await new Promise((resolve) => s.close(resolve));
+    }
+  });
+
+  it("19.10 a flood of 4,000 frames of 8 KiB: the socket pauses, the subscription holds at most maxBufferedBytes (plus what was in flight), and every update arrives in order", async () => {
+    const FRAMES = 4_000;
+    const payload = new Uint8Array(8 * 1024).fill(7);
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    servers.push(server);
+    server.on("connection", (ws, req) => {
+      const start = Number(new URL(req.url ?? "", "http://x").searchParams.get("start") ?? 1);
+      ws.send(schemaFrame);
+      // As fast as the socket takes them: only TCP can hold this server back.
+      for (let s = start; s <= FRAMES; s++) ws.send(encode({ type: "table-data", sequence: s, timestamp: "t", partition: 0, append: true, payload }));
+      ws.close(1000, "Producer ended stream");
+    });
+    await new Promise((resolve) => server.once("listening", resolve));
+    const { port } = server.address() as AddressInfo;
+    const MAX = 256 * 1024;
+    const sub = new Subscription("live/x/primary/internal", {
+      context: new Context({ baseUrl: `http://127.0.0.1:${port}` }),
+      start: 1,
+      maxBufferedBytes: MAX,
+      signal: AbortSignal.timeout(30_000),
+    });
+    let n = 0;
+    let last = 0;
+    for await (const ev of sub) {
+      if (ev.kind !== "update") throw new Error(`unexpected ${ev.kind}`);
+      expect(ev.message.sequence).toBe(last + 1);
+      last = ev.message.sequence;
+      // A slow caller: a pause every 100 updates lets the flood run ahead.
+      if (++n % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(n).toBe(FRAMES);
+    expect(sub.stats.pauses).toBeGreaterThan(0);
+    // The bound: the high-water mark, plus frames ws had already read when it was told to pause (a socket read, 64 KiB).
+    expect(sub.stats.peakBufferedBytes).toBeLessThan(MAX + 256 * 1024);
+    expect(sub.stats.peakBufferedBytes).toBeGreaterThan(MAX);
+  });
+
+  it("19.10 the same limits on messages: maxBufferedMessages pauses a flood of small frames", async () => {
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    servers.push(server);
+    server.on("connection", (ws) => {
+      ws.send(schemaFrame);
+      for (let s = 1; s <= 3_000; s++) ws.send(encode({ type: "table-data", sequence: s, partition: 0, payload: new Uint8Array(4) }));
+      ws.close(1000, "Producer ended stream");
+    });
+    await new Promise((resolve) => server.once("listening", resolve));
+    const { port } = server.address() as AddressInfo;
+    const sub = new Subscription("live/x", { context: new Context({ baseUrl: `http://127.0.0.1:${port}` }), start: 1, maxBufferedMessages: 100, signal: AbortSignal.timeout(30_000) });
+    let n = 0;
+    for await (const _ev of sub) if (++n % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(n).toBe(3_000);
+    expect(sub.stats.pauses).toBeGreaterThan(0);
+  });
+
+  it("19.10 bad bounds are refused before connecting", () => {
+    expect(() => new Subscription("live/x", { ...FAST, maxBufferedBytes: 0 })).toThrow(/maxBufferedBytes 0 must be a whole number >= 1/);
+    expect(() => new Subscription("live/x", { ...FAST, reconnect: { totalTimeoutMs: Number.NaN } })).toThrow(/reconnect.totalTimeoutMs/);
   });
 });
