@@ -61,10 +61,15 @@ export class Channel<T> implements AsyncIterable<T> {
     }
     this.#wake();
   }
-  end(error?: unknown): void {
+  /** No more items: the next pulls take what is queued, then finish (or throw `error`); with `discard`, what is queued is dropped (an abort). */
+  end(error?: unknown, options: { discard?: boolean } = {}): void {
     if (this.#done) return;
     this.#done = true;
     this.#error = error;
+    if (options.discard) {
+      this.#items = [];
+      this.#bytes = 0;
+    }
     this.#wake();
     this.#releaseRoom();
   }

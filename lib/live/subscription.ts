@@ -178,7 +178,8 @@ export class Subscription implements AsyncIterable<LiveEvent> {
   #resolveSchema!: (schema: SchemaMessage) => void;
   #rejectSchema!: (err: unknown) => void;
   #schemaSettled = false;
-  readonly #onAbort = () => this.#finish(new TiledError("aborted", `The live subscription to ${this.path} was aborted.`));
+  // An abort stops now: updates still held for the caller are dropped, not handed out first.
+  readonly #onAbort = () => this.#finish(new TiledError("aborted", `The live subscription to ${this.path} was aborted.`), true);
 
   constructor(path: string, options: SubscribeOptions = {}) {
     this.path = path.replace(/^\/+|\/+$/g, "");
@@ -489,7 +490,7 @@ export class Subscription implements AsyncIterable<LiveEvent> {
     }, delay);
   }
 
-  #finish(error?: unknown): void {
+  #finish(error?: unknown, discard = false): void {
     if (this.#channel.done) return;
     this.#generation++;
     if (this.#gapTimer) clearTimeout(this.#gapTimer);
@@ -500,7 +501,7 @@ export class Subscription implements AsyncIterable<LiveEvent> {
       this.#schemaSettled = true;
       this.#rejectSchema(error ?? new TiledError("aborted", `The live subscription to ${this.path} ended before it connected.`));
     }
-    this.#channel.end(error);
+    this.#channel.end(error, { discard });
   }
 }
 

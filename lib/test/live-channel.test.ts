@@ -40,3 +40,18 @@ describe("19.10 the channel tells its producer when to stop and when to go on", 
     await again;
   });
 });
+
+describe("ending", () => {
+  it("end() lets the caller take what is queued, then finishes or throws; end(error, { discard: true }) drops it (an abort)", async () => {
+    const kept = new Channel<number>();
+    kept.push(1);
+    kept.end(new Error("after the items"));
+    expect((await kept.next()).value).toBe(1);
+    await expect(kept.next()).rejects.toThrow("after the items");
+    const dropped = new Channel<number>({ sizeOf: () => 10 });
+    dropped.push(1);
+    dropped.end(new Error("aborted"), { discard: true });
+    expect(dropped.bytes).toBe(0);
+    await expect(dropped.next()).rejects.toThrow("aborted");
+  });
+});
