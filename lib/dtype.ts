@@ -15,6 +15,7 @@
  * numpyName(dt);                            // "int32"
  * numpyStr(dt);                             // ">i4"
  */
+import { firstValues } from "./describe.js";
 import { TiledError } from "./errors.js";
 import type { BuiltinDtype, StructDtype } from "./schemas/structures.js";
 
@@ -44,20 +45,27 @@ export interface ArrayData<T extends TypedArray = TypedArray> {
   dataType: BuiltinDtype;
   /** The values as numbers, for arithmetic and plots: `data` itself, or for 64-bit integers a Float64Array made on first use. */
   readonly numbers: NumberArray;
+  /** "ArrayData uint16 [10, 1, 1024, 1024]: 71, 72, 73, …" (also what console.log prints). */
+  toString(): string;
 }
 
 /** Build an ArrayData: `numbers` is computed lazily, once, so a uint16 image is never copied. */
 export function arrayData<T extends TypedArray>(data: T, shape: readonly number[], dataType: BuiltinDtype): ArrayData<T> {
   let numbers: NumberArray | undefined;
+  const dtype = numpyName(dataType);
+  const text = () => `ArrayData ${dtype} [${shape.join(", ")}]: ${firstValues(data)}`;
   return {
     data,
     shape: [...shape],
-    dtype: numpyName(dataType),
+    dtype,
     dataType,
     get numbers(): NumberArray {
       numbers ??= toNumbers(data);
       return numbers;
     },
+    toString: text,
+    // What console.log and a notebook print: the short form, not a million values.
+    [Symbol.for("nodejs.util.inspect.custom")]: text,
   };
 }
 

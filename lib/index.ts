@@ -59,6 +59,7 @@ export type { RequestsTiledOptions, RequestsTiledBytesOptions, SearchSuffixOptio
 export { decodeArray, toNumbers } from "./dtype.js";
 export type { ArrayData, NumberArray, TypedArray } from "./dtype.js";
 export { columnNumbers } from "./columns.js";
+export { describeTable } from "./describe.js";
 export type { NullPolicy, NumbersOptions } from "./columns.js";
 export { isotimeToTimestamp, timestampToIsotime } from "./time.js";
 
