@@ -70,6 +70,8 @@ export class Context {
   readonly structureClients: StructureClients;
   /** Per container path: whether the server runs Regex there (SQL catalogs answer 400). */
   readonly regexOnServer = new Map<string, boolean>();
+  /** Per catalog path and sort key: whether its values are numbers, which tiled's SQL catalog sorts as text (client/catalog.ts). */
+  readonly numericSortKeys = new Map<string, boolean>();
   #about: Promise<About> | undefined;
 
   constructor(options: ContextOptions = {}) {
