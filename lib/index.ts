@@ -60,6 +60,8 @@ export { decodeArray, toNumbers } from "./dtype.js";
 export type { ArrayData, NumberArray, TypedArray } from "./dtype.js";
 export { columnNumbers } from "./columns.js";
 export { describeTable } from "./describe.js";
+export { LAYOUT_DIFFERENCES } from "./layout-differences.js";
+export type { LayoutDifference } from "./layout-differences.js";
 export type { NullPolicy, NumbersOptions } from "./columns.js";
 export { isotimeToTimestamp, timestampToIsotime } from "./time.js";
 

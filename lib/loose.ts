@@ -21,7 +21,14 @@
  *
  * FTS5 reads some text as syntax: `-`, `.`, `:`, `"`, `(`, and the words AND, OR, NOT, NEAR.
  * Sent as is, tiled 0.2.20 answers *500 Internal Server Error*. `fulltextQuote` quotes every such
- * word as a phrase, so the server only ever sees words, phrases and `word*` prefixes.
+ * word as a phrase, so the server only ever sees words, phrases and `word*` prefixes. A databroker
+ * catalog searches with MongoDB's text index instead (any word matches, in the start document's
+ * text values only): it is sent the text as written, as tiled's Python client sends it
+ * (client/databroker-queries.ts; the differences are in layout-differences.ts).
+ *
+ * On databroker the other loose matches are sent as MongoDB regular expressions that answer as the
+ * SQL catalog does (`likeToRegex`), and `KeyPresent`, `NotEq` and `NotIn` are checked here too
+ * (`matchesOnClient`).
  *
  * @example
  * fulltextQuote("M9 dev-run");                   // 'M9 "dev-run"'
