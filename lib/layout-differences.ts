@@ -66,6 +66,13 @@ export const LAYOUT_DIFFERENCES: readonly LayoutDifference[] = [
     how: "bad-input on both before sending: use In",
   },
   {
+    topic: "Eq, NotEq, In, NotIn, Comparison on a list-valued key (detectors)",
+    sql: "compares the list's JSON text: Eq(\"detectors\", \"adsimdet\") finds nothing, NotEq every run",
+    databroker: "asks whether the list holds the value",
+    client: "refuse",
+    how: "unsupported-query on SQL (the first run with the key tells its values are lists): use Contains, which agrees on both",
+  },
+  {
     topic: "Like, KeyPresent (SQL only), Regex (databroker only)",
     sql: "Like and KeyPresent run; Regex is a 400",
     databroker: "Regex runs; Like and KeyPresent are a 400",

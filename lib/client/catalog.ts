@@ -83,30 +83,58 @@ export class CatalogOfBlueskyRuns extends Container {
   }
 
   /**
+   * The kind of value the first run that has `key` holds ("number", "string", "boolean", "list",
+   * "object", "null", or "absent"), asked once per catalog and key (a KeyPresent search, one run).
+   */
+  protected async valueKind(key: string, options: RequestOptions): Promise<string> {
+    const cacheKey = `${this.path.join("/")}\u0000${key}`;
+    const known = this.context.valueKinds.get(cacheKey);
+    if (known !== undefined) return known;
+    const url = withParams(this.searchUrl, [...queriesToParams([KeyPresent(key)]), ["fields", "metadata"], ["page[limit]", "1"]]);
+    const page = await this.context.transport.getJson(url, SearchPage, options);
+    const value = page.data.length ? getPath(page.data[0].attributes.metadata, key) : undefined;
+    const kind = value === undefined ? "absent" : value === null ? "null" : Array.isArray(value) ? "list" : typeof value;
+    this.context.valueKinds.set(cacheKey, kind);
+    return kind;
+  }
+
+  /**
    * tiled's SQL catalog sorts by a key's JSON text, so numbers sort as text (scan_id 1, 103, 1059,
    * 107, …): a sort by a key whose values are numbers is refused, rather than answered in a wrong
    * order. Times (`start.time`, `stop.time`) are let through: epoch seconds of 2001-2286 have ten
-   * integer digits, so their text order is their order. Which keys hold numbers is asked once per
-   * key: the first run that has it (a KeyPresent search), its value's type.
+   * integer digits, so their text order is their order.
    */
   protected override async checkSorting(options: RequestOptions): Promise<void> {
     if (this.layout !== "tiledwriter") return;
     for (const param of this.sortParams()) {
       const key = param.replace(/^-/, "");
       if (key === "" || /^(start|stop)\.time$/.test(key)) continue;
-      const cacheKey = `${this.path.join("/")}\u0000${key}`;
-      let numeric = this.context.numericSortKeys.get(cacheKey);
-      if (numeric === undefined) {
-        const url = withParams(this.searchUrl, [...queriesToParams([KeyPresent(key)]), ["fields", "metadata"], ["page[limit]", "1"]]);
-        const page = await this.context.transport.getJson(url, SearchPage, options);
-        numeric = typeof getPath(page.data[0]?.attributes.metadata, key) === "number";
-        this.context.numericSortKeys.set(cacheKey, numeric);
-      }
-      if (numeric) {
+      if ((await this.valueKind(key, options)) === "number") {
         throw new TiledError(
           "unsupported-query",
           `Sorting by ${key}: tiled's SQL catalog sorts a key by its JSON text, so numbers would come in text order (1, 103, 1059, 107, …, 97, 971), not by value. ` +
             "Sort by start.time (scan ids grow with time), or sort the runs yourself after reading them.",
+          { url: this.searchUrl },
+        );
+      }
+    }
+  }
+
+  /**
+   * tiled's SQL catalog compares a list (`detectors: ["adsimdet"]`) as its JSON text: Eq("detectors",
+   * "adsimdet") finds nothing, NotEq finds every run, where databroker (MongoDB) asks whether the
+   * list holds the value. Such a comparison on a key whose values are lists is refused on SQL.
+   */
+  protected override async checkServerQueries(queries: readonly Query[], options: RequestOptions): Promise<void> {
+    if (this.layout !== "tiledwriter") return;
+    for (const query of queries) {
+      if (!["eq", "noteq", "in", "notin", "comparison"].includes(query.name) || !hasKey(query)) continue;
+      const kind = await this.valueKind(query.key, options);
+      if (kind === "list" || kind === "object") {
+        throw new TiledError(
+          "unsupported-query",
+          `${query.name} on ${query.key}: its values are ${kind === "list" ? "lists" : "objects"}, which tiled's SQL catalog compares as JSON text, so the answer would be wrong ` +
+            `(databroker asks whether the list holds the value). Use Contains(${JSON.stringify(query.key)}, …): a substring of the list's text, on both layouts.`,
           { url: this.searchUrl },
         );
       }

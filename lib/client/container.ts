@@ -158,8 +158,12 @@ export class Container extends BaseClient {
       client.push(query);
     }
     await this.context.checkQueries(server, this.searchUrl);
+    await this.checkServerQueries(server, options);
     return { server, client };
   }
+
+  /** Refuse a query the server would answer wrongly (catalogs of runs override it); nothing to check here. */
+  protected async checkServerQueries(_queries: readonly Query[], _options: RequestOptions): Promise<void> {}
 
   async #regexRunsOnServer(query: RegexQuery, options: RequestOptions): Promise<boolean> {
     const key = this.path.join("/");

@@ -80,6 +80,10 @@ const CASES: Case[] = [
   { catalog: B, label: 'Contains("scan_id", 19)', run: (c) => c.search(Contains("scan_id", 19)), expect: { refuse: { legacy: "unsupported-query" } } },
   // Eq with a list: a 500 on SQL, array equality on databroker: refused on both (In is the query).
   { py: "eq-hints-list", catalog: B, label: 'Eq("detectors", ["adsimdet"])', run: (c) => c.search(Eq("detectors", ["adsimdet"] as unknown as string)), expect: { refuse: { sql: "bad-input", legacy: "bad-input" } } },
+  // A comparison on a key whose values are lists: SQL compares the list's JSON text (Eq finds
+  // nothing, NotEq everything), MongoDB asks whether the list holds the value: refused on SQL.
+  { catalog: B, label: 'Eq("detectors", "adsimdet") (a list-valued key)', run: (c) => c.search(Eq("detectors", "adsimdet")), expect: { refuse: { sql: "unsupported-query" } } },
+  { catalog: B, label: 'NotIn("detectors", ["adsimdet"])', run: (c) => c.search(NotIn("detectors", ["adsimdet"])), expect: { refuse: { sql: "unsupported-query" } } },
   // Registered on one layout only.
   { py: "like-plan", catalog: B, label: 'Like("plan_name", "push%")', run: (c) => c.search(Like("plan_name", "push%")), expect: SQL_ORACLE },
   { py: "like-uid", catalog: B, label: `Like("uid", "${LAST_PUSH}%")`, run: (c) => c.search(Like("uid", `${LAST_PUSH}%`)), expect: SQL_ORACLE },

@@ -34,7 +34,7 @@ def matrix(server_url, legacy_url):
     ids = ["noteq-sample", "notin-sample", "eq-stop-exit", "noteq-stop-success", "contains-substring",
            "fulltext[BDP-M9]", "fulltext[M9 AND]", "fulltext[M9 demo]", "fulltext[M9]", "raw-scanid-dup",
            "scanid-dup", "sort[start.scan_id,1]", "eq-hints-list", "like-plan", "regex-plan",
-           "sort[stop.time,1]", "sort-two-keys"]
+           "sort[stop.time,1]", "sort-two-keys", "eq-list-key", "noteq-list-key"]
     cases = [c for c in query_matrix.CASES if c.id in ids]
     assert len(cases) == len(ids)
     return {row["id"]: row for row in query_matrix.run_matrix(server_url, legacy_url, cases)}
@@ -188,3 +188,16 @@ def test_sql_bare_sort_keys_sort_nothing(both):
     sql = both["sql"]["bdp2022"]
     assert list(sql.sort(("time", -1)).keys()[:3]) == list(sql.keys()[:3])
     assert list(sql.sort(("start.time", -1)).keys()[:3]) != list(sql.keys()[:3])
+
+
+def test_comparisons_on_list_valued_keys(matrix, bdp_docs):
+    # SQL compares a list as its JSON text; MongoDB matches its elements. The client refuses such
+    # comparisons on SQL (Contains answers alike on both).
+    starts, _ = bdp_docs
+    holding = sum("adsimdet" in s.get("detectors", []) for s in starts)
+    having = sum("detectors" in s for s in starts)
+    assert 0 < holding < having
+    assert matrix["eq-list-key"]["sql"]["count"] == 0
+    assert matrix["eq-list-key"]["mongo"]["count"] == holding
+    assert matrix["noteq-list-key"]["sql"]["count"] == having
+    assert matrix["noteq-list-key"]["mongo"]["count"] == len(starts) - holding
