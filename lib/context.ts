@@ -71,6 +71,12 @@ export class Context {
   readonly structureClients: StructureClients;
   /** Per container path: whether the server runs Regex there (SQL catalogs answer 400). */
   readonly regexOnServer = new Map<string, boolean>();
+  /**
+   * Per catalog path and metadata key: the kind of value the first run that has the key holds
+   * ("number", "string", "list", …, or "absent"). tiled's SQL catalog sorts numbers as text and
+   * compares lists as their JSON text, so the client asks once before it sorts or compares (client/catalog.ts).
+   */
+  readonly valueKinds = new Map<string, string>();
   #about: Promise<About> | undefined;
 
   constructor(options: ContextOptions = {}) {

@@ -15,6 +15,7 @@
  * numpyName(dt);                            // "int32"
  * numpyStr(dt);                             // ">i4"
  */
+import { firstValues } from "./describe.js";
 import { TiledError } from "./errors.js";
 import type { BuiltinDtype, StructDtype } from "./schemas/structures.js";
 
@@ -44,20 +45,27 @@ export interface ArrayData<T extends TypedArray = TypedArray> {
   dataType: BuiltinDtype;
   /** The values as numbers, for arithmetic and plots: `data` itself, or for 64-bit integers a Float64Array made on first use. */
   readonly numbers: NumberArray;
+  /** "ArrayData uint16 [10, 1, 1024, 1024]: 71, 72, 73, …" (also what console.log prints). */
+  toString(): string;
 }
 
 /** Build an ArrayData: `numbers` is computed lazily, once, so a uint16 image is never copied. */
 export function arrayData<T extends TypedArray>(data: T, shape: readonly number[], dataType: BuiltinDtype): ArrayData<T> {
   let numbers: NumberArray | undefined;
+  const dtype = numpyName(dataType);
+  const text = () => `ArrayData ${dtype} [${shape.join(", ")}]: ${firstValues(data)}`;
   return {
     data,
     shape: [...shape],
-    dtype: numpyName(dataType),
+    dtype,
     dataType,
     get numbers(): NumberArray {
       numbers ??= toNumbers(data);
       return numbers;
     },
+    toString: text,
+    // What console.log and a notebook print: the short form, not a million values.
+    [Symbol.for("nodejs.util.inspect.custom")]: text,
   };
 }
 
@@ -112,8 +120,8 @@ export function byteswap(bytes: Uint8Array, itemsize: number): void {
   }
 }
 
-/** IEEE 754 half precision to a JavaScript number. */
-function halfToFloat(h: number): number {
+/** IEEE 754 half precision (its 16 bits) to a JavaScript number. */
+export function halfToFloat(h: number): number {
   const sign = h & 0x8000 ? -1 : 1;
   const exp = (h >> 10) & 0x1f;
   const frac = h & 0x3ff;
@@ -216,12 +224,37 @@ export function isTextDtype(dt: BuiltinDtype | StructDtype): dt is BuiltinDtype 
 }
 
 /**
+ * The true width of text described with `itemsize: 0`, as databroker describes string data keys
+ * ("<U0") while sending UCS-4 at the width numpy chose: the bytes received divided by the number
+ * of elements, which must be whole (and, for "U", whole characters of 4 bytes).
+ */
+export function textWidth(byteLength: number, dt: BuiltinDtype, count: number | undefined): BuiltinDtype {
+  if (dt.itemsize > 0) return dt;
+  if (count === undefined) throw new TiledError("invalid-response", `${numpyStr(dt)} gives no width, and the element count is unknown: cannot split ${byteLength} bytes into strings.`);
+  if (count === 0) {
+    if (byteLength !== 0) throw new TiledError("invalid-response", `${byteLength} bytes for an array of no elements.`);
+    return { ...dt, itemsize: dt.kind === "U" ? 4 : 1 };
+  }
+  const width = byteLength / count;
+  const unit = dt.kind === "U" ? 4 : 1;
+  if (!Number.isInteger(width) || width % unit !== 0 || width === 0) {
+    throw new TiledError(
+      "invalid-response",
+      `${byteLength} bytes is not ${count} ${dt.kind === "U" ? "UCS-4 strings (4 bytes a character)" : "byte strings"} of one width (the structure says ${numpyStr(dt)}, width unknown).`,
+    );
+  }
+  return { ...dt, itemsize: width };
+}
+
+/**
  * Decode numpy fixed-width text: kind "U" is UCS-4 (4 bytes per character, in the array's byte
  * order), kind "S" is bytes (read as Latin-1); both are padded with NULs, which are dropped, as
- * numpy does when it hands out a str. databroker serves string data keys this way.
+ * numpy does when it hands out a str (trailing ones only). databroker serves string data keys this way, described with
+ * `itemsize: 0`: then `count` (the number of elements) gives the width (see textWidth).
  */
-export function decodeStrings(bytes: Uint8Array, dt: BuiltinDtype): string[] {
+export function decodeStrings(bytes: Uint8Array, dt: BuiltinDtype, count?: number): string[] {
   if (!isTextDtype(dt)) throw unsupported(dt, "not a text type");
+  if (dt.itemsize === 0) dt = textWidth(bytes.byteLength, dt, count);
   if (bytes.byteLength % dt.itemsize !== 0) {
     throw new TiledError("invalid-response", `${bytes.byteLength} bytes is not a whole number of ${dt.itemsize}-byte ${numpyStr(dt)} elements.`);
   }
@@ -233,17 +266,14 @@ export function decodeStrings(bytes: Uint8Array, dt: BuiltinDtype): string[] {
     if (dt.kind === "U") {
       for (let i = 0; i < dt.itemsize; i += 4) {
         const code = view.getUint32(at + i, little);
-        if (code === 0) break;
+        if (code > 0x10ffff) throw new TiledError("invalid-response", `Element ${at / dt.itemsize} of a ${numpyStr(dt)} array holds ${code}, which is no Unicode code point.`);
         text += String.fromCodePoint(code);
       }
     } else {
-      for (let i = 0; i < dt.itemsize; i++) {
-        const code = bytes[at + i];
-        if (code === 0) break;
-        text += String.fromCharCode(code);
-      }
+      for (let i = 0; i < dt.itemsize; i++) text += String.fromCharCode(bytes[at + i]);
     }
-    out.push(text);
+    // numpy strips trailing NULs only (the padding); a NUL inside the text is kept.
+    out.push(text.replace(/\u0000+$/, ""));
   }
   return out;
 }

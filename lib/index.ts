@@ -77,6 +77,10 @@ export type { RequestsTiledOptions, RequestsTiledBytesOptions, SearchSuffixOptio
 export { decodeArray, toNumbers } from "./dtype.js";
 export type { ArrayData, NumberArray, TypedArray } from "./dtype.js";
 export { columnNumbers } from "./columns.js";
+export { describeTable } from "./describe.js";
+export { LAYOUT_DIFFERENCES } from "./layout-differences.js";
+export type { LayoutDifference } from "./layout-differences.js";
+export type { NullPolicy, NumbersOptions } from "./columns.js";
 export { isotimeToTimestamp, timestampToIsotime } from "./time.js";
 
 // Bluesky documents and the API's answers, as zod schemas (parse with them; their types come along).

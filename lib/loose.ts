@@ -21,7 +21,14 @@
  *
  * FTS5 reads some text as syntax: `-`, `.`, `:`, `"`, `(`, and the words AND, OR, NOT, NEAR.
  * Sent as is, tiled 0.2.20 answers *500 Internal Server Error*. `fulltextQuote` quotes every such
- * word as a phrase, so the server only ever sees words, phrases and `word*` prefixes.
+ * word as a phrase, so the server only ever sees words, phrases and `word*` prefixes. A databroker
+ * catalog searches with MongoDB's text index instead (any word matches, in the start document's
+ * text values only): it is sent the text as written, as tiled's Python client sends it
+ * (client/databroker-queries.ts; the differences are in layout-differences.ts).
+ *
+ * On databroker the other loose matches are sent as MongoDB regular expressions that answer as the
+ * SQL catalog does (`likeToRegex`), and `KeyPresent`, `NotEq` and `NotIn` are checked here too
+ * (`matchesOnClient`).
  *
  * @example
  * fulltextQuote("M9 dev-run");                   // 'M9 "dev-run"'
@@ -32,7 +39,7 @@
  */
 import { RE2JS } from "re2js";
 import { badInput } from "./errors.js";
-import type { RegexQuery } from "./queries.js";
+import type { KeyPresentQuery, NotEqQuery, NotInQuery, RegexQuery } from "./queries.js";
 
 /** Rules per query kind, for display in a notebook (same content as the table above). */
 export const LOOSE_MATCH_RULES: readonly { query: string; matches: string; caseRule: string }[] = [
@@ -104,4 +111,49 @@ export function compileRegex(query: RegexQuery): CompiledRegex {
 export function regexMatches(metadata: unknown, query: RegexQuery, compiled: CompiledRegex = compileRegex(query)): boolean {
   const value = getPath(metadata, query.key);
   return typeof value === "string" && compiled.matcher(value).find();
+}
+
+/** Regular-expression metacharacters, escaped so a text matches itself (in PCRE, MongoDB's engine, and RE2). */
+export function escapeRegex(text: string): string {
+  return text.replace(/[\\^$.|?*+()[\]{}]/g, "\\$&");
+}
+
+/**
+ * A SQL LIKE pattern as an anchored regular expression: `%` any run of characters, `_` any one
+ * (newlines included, as in SQLite), everything else literal. Used to send `Like`, `Contains` and
+ * `PartialUID` to databroker, which has no LIKE but runs regular expressions (with "i": LIKE is
+ * case-insensitive on SQLite).
+ */
+export function likeToRegex(pattern: string): string {
+  let out = "^";
+  for (const c of pattern) out += c === "%" ? "[\\s\\S]*" : c === "_" ? "[\\s\\S]" : escapeRegex(c);
+  return `${out}$`;
+}
+
+/** The queries the client can check itself against a listed node's metadata. */
+export type ClientQuery = RegexQuery | KeyPresentQuery | NotEqQuery | NotInQuery;
+
+/** True for a query `matchesOnClient` can check. */
+export function isClientQuery(query: { readonly name: string }): query is ClientQuery {
+  return query.name === "regex" || query.name === "keypresent" || query.name === "noteq" || query.name === "notin";
+}
+
+/**
+ * Does this node's metadata match the query, with the SQL catalog's meaning? Regex as tiled's own
+ * (search, not anchored, in a string value); KeyPresent: the key is there (a JSON null counts, as
+ * SQLite's `->` has it); NotEq / NotIn: the key is there, not null, and differs from the value(s),
+ * as SQL compares (a run without the key is not "not equal": SQL's NULL is neither).
+ */
+export function matchesOnClient(metadata: unknown, query: ClientQuery, compiled?: CompiledRegex): boolean {
+  const value = getPath(metadata, query.key);
+  switch (query.name) {
+    case "regex":
+      return regexMatches(metadata, query, compiled);
+    case "keypresent":
+      return (value !== undefined) === query.exists;
+    case "noteq":
+      return value !== undefined && value !== null && value !== query.value;
+    case "notin":
+      return value !== undefined && value !== null && !query.value.some((v) => v === value);
+  }
 }

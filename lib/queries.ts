@@ -31,7 +31,12 @@ export interface ContainsQuery { readonly name: "contains"; readonly key: string
 export interface InQuery { readonly name: "in"; readonly key: string; readonly value: readonly ScalarValue[] }
 export interface NotInQuery { readonly name: "notin"; readonly key: string; readonly value: readonly ScalarValue[] }
 export interface LikeQuery { readonly name: "like"; readonly key: string; readonly pattern: string }
-export interface FullTextQuery { readonly name: "fulltext"; readonly text: string }
+/**
+ * `text` as the caller wrote it; `raw`: send it as it is. Otherwise it is quoted for SQLite FTS5 when
+ * sent (loose.ts fulltextQuote), except to a databroker catalog, whose MongoDB text search takes the
+ * text as written (client/databroker-queries.ts sets `raw`).
+ */
+export interface FullTextQuery { readonly name: "fulltext"; readonly text: string; readonly raw: boolean }
 export interface KeyPresentQuery { readonly name: "keypresent"; readonly key: string; readonly exists: boolean }
 export interface SpecsQuery { readonly name: "specs"; readonly include: readonly string[]; readonly exclude: readonly string[] }
 export interface StructureFamilyQuery { readonly name: "structure_family"; readonly value: StructureFamily }
@@ -164,13 +169,20 @@ export function Like(key: string, pattern: string): LikeQuery {
   return { name: "like", key: checkKey(key, "Like"), pattern: checkText(pattern, "Like", "pattern") };
 }
 /**
- * Word search over all metadata. Words FTS5 would reject (containing `-`, `.`, …) are quoted as
- * phrases unless `raw` is set. Case-insensitive on tiled 0.2 (its old `case_sensitive` field is gone).
+ * Word search over all metadata, case-insensitive. Each engine gets the text in its own syntax: for
+ * tiled's SQL catalog (SQLite FTS5) words FTS5 would read as syntax (containing `-`, `.`, …, or the
+ * words AND, OR, NOT, NEAR) are quoted as phrases, unless `raw` is set; to a databroker catalog
+ * (MongoDB's text search) the text is sent as written, as tiled's Python client sends it.
+ *
+ * The two engines do not mean the same by it (notebook 06, LAYOUT_DIFFERENCES): FTS5 requires every
+ * word and searches the start and stop documents, keys included, `pow*` being a prefix; MongoDB
+ * requires any one word (a `"phrase"` must appear, a `-word` must not) in the start document's text
+ * values only. One word that appears in the start document answers alike on both.
  */
 export function FullText(text: string, options: { raw?: boolean } = {}): FullTextQuery {
   if (typeof text !== "string" || text.trim() === "") throw badInput("FullText: the text must not be empty.");
   checkText(text, "FullText", "text");
-  return { name: "fulltext", text: options.raw ? text : fulltextQuote(text) };
+  return { name: "fulltext", text, raw: options.raw === true };
 }
 /** Nodes that have (or, with exists=false, lack) `key`. */
 export function KeyPresent(key: string, exists = true): KeyPresentQuery {
@@ -247,7 +259,7 @@ export function encodeQuery(query: Query): [string, string][] {
     case "like":
       return [["key", query.key], ["pattern", json(query.pattern)]];
     case "fulltext":
-      return [["text", query.text]];
+      return [["text", query.raw ? query.text : fulltextQuote(query.text)]];
     case "keypresent":
       return [["key", query.key], ["exists", String(query.exists)]];
     case "specs":

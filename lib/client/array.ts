@@ -103,7 +103,7 @@ export class ArrayClient extends BaseClient {
     const dataType = this.structure.data_type;
     if (!isTextDtype(dataType)) throw badInput(`/${this.path.join("/")} holds ${this.dtype}, not text: use read().`);
     const { bytes, shape } = await this.#readBytes(options);
-    return { data: decodeStrings(bytes, dataType), shape };
+    return { data: decodeStrings(bytes, dataType, product(shape)), shape };
   }
 
   async #readBytes(options: ArrayReadOptions): Promise<{ bytes: Uint8Array; shape: number[] }> {
@@ -113,6 +113,11 @@ export class ArrayClient extends BaseClient {
     const total = product(axes.map((a) => a.count)) * itemsize;
     const limit = options.responseBytesizeLimit ?? this.context.config.responseBytesizeLimit;
     if (!Number.isInteger(limit) || limit < 1) throw badInput(`responseBytesizeLimit ${limit} must be a positive integer.`);
+    if (itemsize === 0) {
+      // Text of unknown width (databroker's "<U0"): the size is known only once it arrives, so it
+      // comes in one request, capped like a table body (maxTableBytes), and the reader divides it by the count.
+      return { bytes: await this.context.transport.getBytes(this.#url(axes), { ...options, accept: "application/octet-stream" }), shape };
+    }
     // One buffer for the result; every piece is received straight into its own stretch of it.
     const out = new Uint8Array(new ArrayBuffer(total));
     const pieces = planPieces(axes, itemsize, limit);
@@ -130,13 +135,16 @@ export class ArrayClient extends BaseClient {
     return planPieces(axes, this.structure.data_type.itemsize, options.responseBytesizeLimit ?? this.context.config.responseBytesizeLimit).length;
   }
 
-  async #fetch(axes: Axis[], into: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
+  /** The `/array/full` URL of a selection. The whole array needs no slice parameter; otherwise explicit start:stop[:step] per axis. */
+  #url(axes: Axis[]): string {
     const shape = resultShape(axes);
-    // The whole array needs no slice parameter; otherwise send explicit start:stop[:step] per axis.
     const params: [string, string][] = [["expected_shape", shape.length ? shape.join(",") : "scalar"]];
     if (!isWholeArray(axes, this.structure.shape) && axes.length) params.push(["slice", sliceToString(axes)]);
-    const url = withParams(this.context.apiUrl("array/full", this.path), params);
-    return this.context.transport.getBytes(url, { ...options, accept: "application/octet-stream", expectedBytes: into.byteLength, into });
+    return withParams(this.context.apiUrl("array/full", this.path), params);
+  }
+
+  async #fetch(axes: Axis[], into: Uint8Array, options: RequestOptions): Promise<Uint8Array> {
+    return this.context.transport.getBytes(this.#url(axes), { ...options, accept: "application/octet-stream", expectedBytes: into.byteLength, into });
   }
 
   /** Read one chunk (`/array/block`), by its block index along each axis. */

@@ -17,7 +17,8 @@
 import { rewriteBlueskyQuery } from "../bluesky-queries.js";
 import { badInput, isTiledError, TiledError } from "../errors.js";
 import { checkPathSegments } from "../urls.js";
-import { compileRegex, regexMatches } from "../loose.js";
+import { compileRegex, isClientQuery, matchesOnClient } from "../loose.js";
+import type { ClientQuery, CompiledRegex } from "../loose.js";
 import { checkPageSize, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, paginate } from "../pagination.js";
 import { withParams } from "../urls.js";
 import { KeyLookup, isBlueskyQuery, queriesToParams } from "../queries.js";
@@ -132,12 +133,22 @@ export class Container extends BaseClient {
   }
 
   /**
-   * Split the queries into those the server runs and regexes to apply here. Checks the server's
+   * Where a query runs: on the server, on the client (against each listed node's metadata), or
+   * both (the server narrows, the client checks again with the meaning the SQL catalog gives it).
+   * Regex is decided apart: on the server when the node runs it, else on the client. Catalogs of
+   * runs served by databroker override this (client/databroker-queries.ts).
+   */
+  protected queryPlacement(_query: Query): "server" | "client" | "both" {
+    return "server";
+  }
+
+  /**
+   * Split the queries into those the server runs and those checked here. Checks the server's
    * registered queries first, and probes once per path whether it runs regex.
    */
-  protected async planQueries(options: RequestOptions = {}): Promise<{ server: Query[]; client: RegexQuery[] }> {
+  protected async planQueries(options: RequestOptions = {}): Promise<{ server: Query[]; client: ClientQuery[] }> {
     const server: Query[] = [];
-    const client: RegexQuery[] = [];
+    const client: ClientQuery[] = [];
     if (this.#state.queries.length === 0) return { server, client };
     const about = await this.context.about(options);
     for (const query of this.#state.queries) {
@@ -145,11 +156,22 @@ export class Container extends BaseClient {
         compileRegex(query); // report a bad pattern before any request
         if (about.queries.includes("regex") && (await this.#regexRunsOnServer(query, options))) server.push(query);
         else client.push(query);
-      } else server.push(query);
+        continue;
+      }
+      const where = this.queryPlacement(query);
+      if (where !== "client") server.push(query);
+      if (where === "server") continue;
+      // Never dropped: a query placed on the client that the client cannot check is an error here.
+      if (!isClientQuery(query)) throw new TiledError("unsupported-query", `The ${query.name} query cannot be checked on the client.`, { url: this.searchUrl });
+      client.push(query);
     }
     await this.context.checkQueries(server, this.searchUrl);
+    await this.checkServerQueries(server, options);
     return { server, client };
   }
+
+  /** Refuse a query the server would answer wrongly (catalogs of runs override it); nothing to check here. */
+  protected async checkServerQueries(_queries: readonly Query[], _options: RequestOptions): Promise<void> {}
 
   async #regexRunsOnServer(query: RegexQuery, options: RequestOptions): Promise<boolean> {
     const key = this.path.join("/");
@@ -167,11 +189,15 @@ export class Container extends BaseClient {
     return supported;
   }
 
+  /** Refuse a sort the server would do wrong (catalogs of runs override it); nothing to check here. */
+  protected async checkSorting(_options: RequestOptions): Promise<void> {}
+
   /** The children's descriptions, page by page, filters applied. `ids` asks for keys only. */
   protected async *iterate(direction: 1 | -1, limit: number | undefined, ids: boolean, options: RequestOptions = {}): AsyncGenerator<NodeResource> {
     if (limit === 0) return;
+    await this.checkSorting(options);
     const { server, client } = await this.planQueries(options);
-    const compiled = client.map((q) => compileRegex(q));
+    const compiled = client.map((q): CompiledRegex | undefined => (q.name === "regex" ? compileRegex(q) : undefined));
     const params = queriesToParams(server);
     const keysOnly = ids && client.length === 0;
     // Client-side filters need each child's metadata, so ask for it then.
@@ -183,7 +209,7 @@ export class Container extends BaseClient {
     let yielded = 0;
     for await (const page of paginate(this.context.transport, this.searchUrl, { ...options, params, sort: this.sortParams(direction), pageSize })) {
       for (const listed of page.data) {
-        if (!client.every((q, i) => regexMatches(listed.attributes.metadata, q, compiled[i]))) continue;
+        if (!client.every((q, i) => matchesOnClient(listed.attributes.metadata, q, compiled[i]))) continue;
         yield fields === undefined || keysOnly ? listed : await this.#withStructure(listed, options);
         if (limit !== undefined && ++yielded >= limit) return;
       }
@@ -284,7 +310,7 @@ export class Container extends BaseClient {
     const url = withParams(this.searchUrl, [...queriesToParams([KeyLookup(first), ...server])]);
     const page = await this.context.transport.getJson(url, SearchPage, options);
     const item = page.data.find((d) => d.id === first);
-    if (!item || !client.every((q) => regexMatches(item.attributes.metadata, q))) {
+    if (!item || !client.every((q) => matchesOnClient(item.attributes.metadata, q))) {
       throw new TiledError("not-found", `No entry ${JSON.stringify(first)} in ${this.#describe()}.`, { url, status: 404 });
     }
     const found = clientForItem(this.context, item, [...this.path, first]);

@@ -83,9 +83,20 @@ export class BlueskyRun extends Container {
     return [...(await this.#getLayout(options)).names];
   }
 
-  /** A stream by name (Python: `run["primary"]`). */
-  stream(name: string, options: RequestOptions = {}): Promise<BlueskyEventStream> {
-    return this.get(name, { ...options, kind: "stream" });
+  /** A stream by name (Python: `run["primary"]`); a name the run lacks is not-found, listing the streams it has. */
+  async stream(name: string, options: RequestOptions = {}): Promise<BlueskyEventStream> {
+    try {
+      return await this.get(name, { ...options, kind: "stream" });
+    } catch (err) {
+      if (!isTiledError(err, "not-found")) throw err;
+      const names = await this.streamNames(options);
+      if (names.includes(name)) throw err;
+      throw new TiledError(
+        "not-found",
+        `Run ${this.key} has no stream ${JSON.stringify(name)}; it has ${names.length ? names.map((n) => JSON.stringify(n)).join(", ") : "no streams"}.`,
+        { url: err.url, status: 404, cause: err },
+      );
+    }
   }
 
   protected override async lookup(keys: readonly string[], options: RequestOptions = {}): Promise<BaseClient> {

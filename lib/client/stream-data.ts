@@ -14,6 +14,8 @@
  */
 import type { Table, Vector } from "apache-arrow";
 import { vectorNumbers } from "../columns.js";
+import { firstValues, firstVectorValues } from "../describe.js";
+import type { NumbersOptions } from "../columns.js";
 import type { ArrayData, NumberArray } from "../dtype.js";
 import { TiledError } from "../errors.js";
 
@@ -24,19 +26,42 @@ export interface StreamData {
   columns: Record<string, Vector>;
   /** External arrays (e.g. detector frames) by data key, first axis = event. */
   arrays: Record<string, ArrayData>;
-  /** A column (including seq_num and ts_*) or an array, as numbers; an unknown name is "not-found". */
-  numbers(name: string): NumberArray;
+  /**
+   * A column (including seq_num and ts_*) or an array, as numbers; an unknown name is "not-found".
+   * A null in a column becomes NaN, unless `options.nulls` says "error" or gives a number.
+   */
+  numbers(name: string, options?: NumbersOptions): NumberArray;
+  /** Events, then each column and array with its type and first values (also what console.log prints). */
+  toString(): string;
+}
+
+/** The short form of a StreamData: one line per column and array, at most `most` of them. */
+function describeStreamData(table: Table | null, columns: Record<string, Vector>, arrays: Record<string, ArrayData>, most = 20): string {
+  const events = table?.numRows ?? Object.values(columns)[0]?.length ?? 0;
+  const entries: [string, string][] = [
+    ...Object.entries(columns).map(([name, v]): [string, string] => [name, `${String(v.type)}: ${firstVectorValues(v)}`]),
+    ...Object.entries(arrays).map(([name, a]): [string, string] => [name, `${a.dtype} [${a.shape.join(", ")}]: ${firstValues(a.data)}`]),
+  ];
+  const width = Math.max(0, ...entries.slice(0, most).map(([name]) => name.length));
+  const lines = [`StreamData: ${events} event${events === 1 ? "" : "s"}, ${Object.keys(columns).length} column${Object.keys(columns).length === 1 ? "" : "s"}, ${Object.keys(arrays).length} array${Object.keys(arrays).length === 1 ? "" : "s"}`];
+  for (const [name, text] of entries.slice(0, most)) lines.push(`  ${name.padEnd(width)}  ${text}`);
+  if (entries.length > most) lines.push(`  … and ${entries.length - most} more: ${entries.slice(most).map(([n]) => n).join(", ")}`);
+  return lines.join("\n");
 }
 
 /** Assemble a StreamData; `table` also answers `numbers()` for the columns `columns` leaves out. */
 export function streamData(table: Table | null, columns: Record<string, Vector>, arrays: Record<string, ArrayData>): StreamData {
+  const text = () => describeStreamData(table, columns, arrays);
   return {
     table,
     columns,
     arrays,
-    numbers(name: string): NumberArray {
+    toString: text,
+    // What console.log and a notebook print: the short form, not Arrow's internals.
+    [Symbol.for("nodejs.util.inspect.custom")]: text,
+    numbers(name: string, options: NumbersOptions = {}): NumberArray {
       const column = columns[name] ?? table?.getChild(name) ?? null;
-      if (column !== null) return vectorNumbers(column, name);
+      if (column !== null) return vectorNumbers(column, name, options);
       const array = arrays[name];
       if (array !== undefined) return array.numbers;
       const names = [...(table?.schema.fields.map((f) => f.name) ?? Object.keys(columns)), ...Object.keys(arrays)];

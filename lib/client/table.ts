@@ -12,8 +12,9 @@
  * table.getChild("I0")?.toArray();                    // Float64Array
  * table.numRows;
  */
-import { Table, tableFromIPC } from "apache-arrow";
-import { TiledError, isTiledError } from "../errors.js";
+import type { Table } from "apache-arrow";
+import { arrowTable } from "../arrow-ipc.js";
+import { isTiledError } from "../errors.js";
 import { withParams } from "../urls.js";
 import type { NodeResource } from "../schemas/node.js";
 import { TableStructure } from "../schemas/structures.js";
@@ -67,31 +68,11 @@ export class TableClient extends BaseClient {
   }
 
   /**
-   * Decode an Arrow IPC body into the columns asked for. A body that is empty, all zeros, only an
-   * end-of-stream marker, or anything apache-arrow cannot read is invalid-response, never a table
-   * of no rows and no columns (tableFromIPC returns one for each); so is a table that lacks a column
-   * it should hold.
+   * Decode an Arrow IPC body into the columns asked for: a body that is not an Arrow table, or a
+   * table that lacks a column it should hold, is invalid-response (arrow-ipc.ts).
    */
   #decode(bytes: Uint8Array, url: string, columns: readonly string[] | undefined): Table {
-    let table: Table;
-    try {
-      table = tableFromIPC(bytes);
-    } catch (cause) {
-      throw new TiledError("invalid-response", `The server's answer (${bytes.byteLength} bytes) is not an Arrow table: ${(cause as Error).message}`, { url, cause });
-    }
-    const names = table.schema.fields.map((f) => f.name);
-    const expected = columns ?? this.structure.columns;
-    const missing = expected.filter((c) => !names.includes(c));
-    if (names.length === 0 || missing.length > 0) {
-      throw new TiledError(
-        "invalid-response",
-        names.length === 0
-          ? `The server's answer (${bytes.byteLength} bytes) holds no Arrow schema: it is not a table (expected columns ${expected.join(", ")}).`
-          : `The server's table lacks column${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (it has ${names.join(", ")}).`,
-        { url },
-      );
-    }
-    return this.#ordered(table, columns);
+    return this.#ordered(arrowTable(bytes, { url, expected: columns ?? this.structure.columns }), columns);
   }
 
   /** Append rows to partition `partition` of an appendable table (Python's `append_partition`); not idempotent. */

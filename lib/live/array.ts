@@ -2,7 +2,8 @@
  * live/array.ts — an array node's new data: values sent inline (array-data) or a reference to a
  * slab in an external file (array-ref, e.g. one area-detector frame per event).
  *
- * array-data payloads are decoded with the element type of the connection's array-schema. An
+ * array-data payloads are decoded with the element type of the connection's array-schema, and
+ * must hold exactly the message's shape of it (else invalid-response, ending the iteration). An
  * array-ref has no payload; `readRef` fetches its slab over HTTP (the message is published after
  * the database commit, so the slab is readable as soon as it arrives).
  *
@@ -46,7 +47,7 @@ export class ArraySubscription extends SubscriptionView implements AsyncIterable
       if (ev.kind !== "update") yield ev;
       else if (ev.message.type === "array-data") {
         const m = ev.message;
-        yield { kind: "data", sequence: m.sequence, array: arrayOf(m, await this.dataType), offset: m.offset ?? null };
+        yield { kind: "data", sequence: m.sequence, array: arrayOf(m, await this.dataType, this.subscription.path), offset: m.offset ?? null };
       } else if (ev.message.type === "array-ref") {
         const m = ev.message;
         yield { kind: "ref", sequence: m.sequence, shape: m.shape, patch: m.patch ? { offset: m.patch.offset, shape: m.patch.shape } : null, uri: m.uri };

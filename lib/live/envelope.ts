@@ -10,13 +10,14 @@
  * @example
  * import { decodeFrame, tableOf } from "./lib/live/envelope.js";
  * const msg = decodeFrame(frameBytes, "msgpack");
- * if (msg.type === "table-data") console.log(tableOf(msg).numRows);
+ * if (msg.type === "table-data") console.log(tableOf(msg, ["seq_num", "time"]).numRows);   // or invalid-response
  * if (msg.type === "array-data") console.log(arrayOf(msg, dtype).data.length);
  */
 import { decode } from "@msgpack/msgpack";
-import { tableFromIPC, tableFromJSON } from "apache-arrow";
-import type { Schema, Table } from "apache-arrow";
-import { arrayData, checkDecodable, decodeArray } from "../dtype.js";
+import { Table, vectorFromArray } from "apache-arrow";
+import type { Schema } from "apache-arrow";
+import { arrowTable } from "../arrow-ipc.js";
+import { arrayData, checkDecodable, decodeArray, isBuiltinDtype, numpyName, numpyStr } from "../dtype.js";
 import type { ArrayData, TypedArray } from "../dtype.js";
 import { TiledError } from "../errors.js";
 import type { BuiltinDtype, StructDtype } from "../schemas/structures.js";
@@ -55,50 +56,91 @@ function bytesOf(payload: unknown): Uint8Array | undefined {
 /**
  * The rows of a table-data message as an Arrow Table: parsed from the IPC bytes (msgpack), or
  * built from the `{column: values}` JSON (types inferred, so int64 columns come back as Float64).
+ * A payload that is no Arrow table (empty, zeros, a lone end-of-stream marker, garbage), JSON
+ * that is not columns of one length, or rows that lack a column of the connection's schema
+ * (`expected`) is invalid-response, never an empty table.
  */
-export function tableOf(msg: TableDataMessage): Table {
+export function tableOf(msg: TableDataMessage, expected: readonly string[] = [], url?: string): Table {
+  const what = `The payload of live table-data message ${msg.sequence}`;
   const bytes = bytesOf(msg.payload);
-  if (bytes) return tableFromIPC(bytes);
-  if (msg.payload !== null && typeof msg.payload === "object") {
-    const columns = msg.payload as Record<string, unknown>;
-    const names = Object.keys(columns);
-    const n = names.length ? (Array.isArray(columns[names[0]]) ? (columns[names[0]] as unknown[]).length : 0) : 0;
-    const rows: Record<string, unknown>[] = [];
-    for (let i = 0; i < n; i++) {
-      const row: Record<string, unknown> = {};
-      for (const name of names) row[name] = (columns[name] as unknown[])[i];
-      rows.push(row);
-    }
-    return tableFromJSON(rows);
+  if (bytes) return arrowTable(bytes, { what, url, expected });
+  const payload: unknown = msg.payload;
+  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
+    throw new TiledError("invalid-response", `${what} is ${payload === null ? "null" : Array.isArray(payload) ? "a list" : typeof payload}, not Arrow bytes nor {column: values}.`, { url });
   }
-  throw new TiledError("invalid-response", `table-data message ${msg.sequence} has no payload.`);
+  const columns = Object.entries(payload as Record<string, unknown>);
+  const lengths = new Set(columns.map(([, values]) => (Array.isArray(values) ? values.length : -1)));
+  const missing = expected.filter((name) => !(name in payload));
+  if (columns.length === 0 || lengths.has(-1) || lengths.size > 1 || missing.length > 0) {
+    throw new TiledError(
+      "invalid-response",
+      columns.length === 0
+        ? `${what} holds no columns.`
+        : missing.length > 0
+          ? `${what} lacks column${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of the table's schema.`
+          : `${what} is not columns of one length (${columns.map(([k, v]) => `${k}: ${Array.isArray(v) ? v.length : typeof v}`).join(", ")}).`,
+      { url },
+    );
+  }
+  return new Table(Object.fromEntries(columns.map(([name, values]) => [name, vectorFromArray(values as unknown[])])));
 }
 
 /** The Arrow schema announced by a table-schema message (a 0-row table's schema). */
 export function schemaOf(msg: TableSchemaMessage): Schema {
   const comma = msg.arrow_schema.indexOf(",");
   if (!msg.arrow_schema.startsWith("data:") || comma < 0) throw new TiledError("invalid-response", "table-schema's arrow_schema is not a data: URI.");
-  return tableFromIPC(Buffer.from(msg.arrow_schema.slice(comma + 1), "base64")).schema;
+  return arrowTable(Buffer.from(msg.arrow_schema.slice(comma + 1), "base64"), { what: "table-schema's arrow_schema" }).schema;
 }
 
-/** Flatten a nested JSON list (the json envelope's array payload) in C order. */
-function flatten(value: unknown, out: number[]): void {
-  if (Array.isArray(value)) for (const v of value) flatten(v, out);
-  else out.push(value === null ? Number.NaN : Number(value));
+/** Flatten a nested JSON list (the json envelope's array payload) in C order; anything but numbers, booleans and null is refused. */
+function flatten(value: unknown, out: number[], what: string): void {
+  if (Array.isArray(value)) for (const v of value) flatten(v, out, what);
+  else if (value === null) out.push(Number.NaN);
+  else if (typeof value === "number" || typeof value === "boolean") out.push(Number(value));
+  else throw new TiledError("invalid-response", `${what} holds ${JSON.stringify(value)?.slice(0, 40) ?? typeof value}, not a number.`);
+}
+
+/** The fields that say how an element is stored, to compare two descriptions of a dtype. */
+function dtypeKey(dt: BuiltinDtype | StructDtype): string {
+  return isBuiltinDtype(dt) ? numpyStr(dt) : `struct(${dt.itemsize})`;
 }
 
 /**
  * The values of an array-data message, decoded with the element type from the connection's
- * array-schema. msgpack bytes are copied first: decodeArray may swap bytes in place and needs an
- * aligned offset, and the frame's buffer belongs to the socket.
+ * array-schema. The payload must be exactly the declared `shape` of that type: raw bytes of
+ * product(shape) × itemsize (msgpack), or a nested list of product(shape) numbers (json); a message
+ * that names another data type than the schema's, or another mimetype than raw bytes, is refused.
+ * msgpack bytes are copied first: decodeArray may swap bytes in place and needs an aligned offset,
+ * and the frame's buffer belongs to the socket.
  */
-export function arrayOf(msg: ArrayDataMessage, dataType: BuiltinDtype | StructDtype): ArrayData {
+export function arrayOf(msg: ArrayDataMessage, dataType: BuiltinDtype | StructDtype, url?: string): ArrayData {
+  const what = `The payload of live array-data message ${msg.sequence}`;
+  const count = msg.shape.reduce((a, b) => a * b, 1);
+  if (msg.data_type !== undefined && dtypeKey(msg.data_type) !== dtypeKey(dataType)) {
+    throw new TiledError("invalid-response", `Live array-data message ${msg.sequence} says its data type is ${dtypeKey(msg.data_type)}; the array's schema says ${dtypeKey(dataType)}.`, { url });
+  }
   const bytes = bytesOf(msg.payload);
   let data: TypedArray;
-  if (bytes) data = decodeArray(bytes.slice(), dataType);
-  else {
+  if (bytes) {
+    if (msg.mimetype !== undefined && msg.mimetype !== "application/octet-stream") {
+      throw new TiledError("invalid-response", `${what} is ${msg.mimetype}; this client decodes raw application/octet-stream payloads only.`, { url });
+    }
+    const checked = checkDecodable(dataType);
+    const expectedBytes = count * checked.itemsize;
+    if (bytes.byteLength !== expectedBytes) {
+      throw new TiledError(
+        "invalid-response",
+        `${what} holds ${bytes.byteLength} bytes; shape [${msg.shape.join(", ")}] of ${numpyName(checked)} needs ${expectedBytes}.`,
+        { url },
+      );
+    }
+    data = decodeArray(bytes.slice(), checked);
+  } else {
     const flat: number[] = [];
-    flatten(msg.payload, flat);
+    flatten(msg.payload, flat, what);
+    if (flat.length !== count) {
+      throw new TiledError("invalid-response", `${what} holds ${flat.length} values; shape [${msg.shape.join(", ")}] needs ${count}.`, { url });
+    }
     data = Float64Array.from(flat);
   }
   // A JSON payload was read as float64 numbers, whatever the node's type.

@@ -12,7 +12,7 @@
  * const run = await nextRun(catalog);
  * for await (const ev of followRun(`live/${run.key}`)) if (ev.kind === "rows") console.log(ev.table.numRows);
  */
-export { subscribe, Subscription, DEFAULT_RECONNECT } from "./subscription.js";
+export { subscribe, Subscription, DEFAULT_RECONNECT, DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_BUFFERED_MESSAGES } from "./subscription.js";
 export type { SubscribeOptions, ReconnectPolicy, LiveEvent, SubscriptionStats } from "./subscription.js";
 export { subscribeCatalog, nextRun, CatalogSubscription } from "./catalog.js";
 export type { CatalogEvent } from "./catalog.js";

@@ -27,7 +27,7 @@ import { ArraySubscription } from "./array.js";
 import type { ArrayEvent } from "./array.js";
 import { CatalogSubscription } from "./catalog.js";
 import { Channel } from "./channel.js";
-import { Subscription } from "./subscription.js";
+import { DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_BUFFERED_MESSAGES, Subscription } from "./subscription.js";
 import type { SubscribeOptions } from "./subscription.js";
 import { TableSubscription } from "./table.js";
 
@@ -59,7 +59,7 @@ export class RunFollower implements AsyncIterable<RunEvent> {
   readonly path: string;
   readonly #options: FollowRunOptions;
   readonly #context: Context;
-  readonly #channel = new Channel<RunEvent>();
+  readonly #channel: Channel<RunEvent>;
   readonly #subs = new Map<string, { close(): void }>();
   readonly #open = new Set<string>();
   readonly #followed = new Set<string>();
@@ -73,6 +73,13 @@ export class RunFollower implements AsyncIterable<RunEvent> {
     // One context for every subscription and look-up of the run, so one login serves them all.
     this.#context = options.context ?? new Context();
     this.#options = { ...options, context: this.#context };
+    // The merged events are bounded like each subscription's: a pump waits for room before it
+    // takes more from its subscription, whose socket then pauses in turn.
+    this.#channel = new Channel<RunEvent>({
+      maxBytes: options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES,
+      maxItems: options.maxBufferedMessages ?? DEFAULT_MAX_BUFFERED_MESSAGES,
+      sizeOf: runEventBytes,
+    });
   }
 
   /** The stop document, once seen. */
@@ -190,7 +197,10 @@ export class RunFollower implements AsyncIterable<RunEvent> {
     this.#subs.set(name, sub);
     if (awaited) this.#open.add(name);
     void (async () => {
-      for await (const ev of sub) await each(ev);
+      for await (const ev of sub) {
+        await this.#channel.room();
+        await each(ev);
+      }
     })().then(
       () => {
         this.#open.delete(name);
@@ -219,6 +229,13 @@ export class RunFollower implements AsyncIterable<RunEvent> {
     if (error === undefined && this.#stop !== undefined) this.#channel.push({ kind: "stop", stop: this.#stop });
     this.#channel.end(error);
   }
+}
+
+/** About how much memory an event holds: its Arrow buffers or array bytes (small events count a little). */
+function runEventBytes(ev: RunEvent): number {
+  if (ev.kind === "rows") return ev.table.data.reduce((n, batch) => n + batch.byteLength, 0) + 256;
+  if (ev.kind === "array" && ev.event.kind === "data") return ev.event.array.data.byteLength + 256;
+  return 256;
 }
 
 /** Follow a run (path "catalog/<uid>") until its stop document. */

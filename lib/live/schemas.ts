@@ -76,6 +76,8 @@ export const ArrayDataMessage = z.looseObject({
   offset: z.array(z.number().int().nonnegative()).nullable().optional(),
   block: z.array(z.number().int()).nullable().optional(),
   payload: z.unknown(),
+  /** The element type, when the server repeats it (tiled's ArrayData model has it); must match the array-schema's. */
+  data_type: z.union([BuiltinDtype, StructDtype]).optional(),
 });
 
 /**

@@ -48,6 +48,10 @@ export interface SocketOptions {
 
 export interface LiveSocket {
   close(code?: number, reason?: string): void;
+  /** Stop reading frames (the caller is behind): TCP then holds the server back. A few already read may still arrive. */
+  pause?(): void;
+  /** Read frames again. */
+  resume?(): void;
 }
 
 /** Opens a socket; tests pass their own to replay recorded frames. */
@@ -94,8 +98,12 @@ export const wsFactory: SocketFactory = (url, options, handlers) => {
   });
   let opened = false;
   let failed = false;
+  /** ws refused a frame over maxPayload: it sends 1009, but reports the close as 1006 unless the server answers with a close frame. */
+  let tooLarge = false;
   let timer: NodeJS.Timeout | undefined;
   let awaitingPong = false;
+  /** While paused no pong can be read: the heartbeat waits, rather than take a busy caller for a dead peer. */
+  let paused = false;
 
   const fail = (error: TiledError) => {
     if (failed) return;
@@ -122,6 +130,7 @@ export const wsFactory: SocketFactory = (url, options, handlers) => {
     if (options.firstMessage !== undefined) ws.send(options.firstMessage);
     if (options.heartbeatMs) {
       timer = setInterval(() => {
+        if (paused) return;
         // No pong since the last ping: the peer (or the network) is gone without a close frame.
         if (awaitingPong) ws.terminate();
         else {
@@ -142,6 +151,7 @@ export const wsFactory: SocketFactory = (url, options, handlers) => {
     handlers.onMessage(isBinary ? bytes : bytes.toString("utf8"));
   });
   ws.on("error", (err: Error & { code?: string }) => {
+    if (err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") tooLarge = true;
     if (opened) return; // after opening, the close event that follows carries the code (1006)
     const reason = err.code ?? err.message;
     fail(new TiledError("unreachable", `Cannot open a live subscription at ${redactText(url, secrets)} (${reason}).`, { url, cause: err, secrets }));
@@ -153,12 +163,22 @@ export const wsFactory: SocketFactory = (url, options, handlers) => {
       fail(new TiledError("unreachable", `The live subscription at ${redactText(url, secrets)} closed before opening (code ${code}).`, { url, secrets }));
       return;
     }
-    handlers.onClose(code, reason.toString("utf8"));
+    if (tooLarge) handlers.onClose(1009, `a frame was larger than maxPayload (${options.maxPayload} bytes)`);
+    else handlers.onClose(code, reason.toString("utf8"));
   });
   return {
     close(code = 1000, reason = "") {
       if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
       else if (ws.readyState === WebSocket.OPEN) ws.close(code, reason);
+    },
+    pause() {
+      paused = true;
+      ws.pause();
+    },
+    resume() {
+      paused = false;
+      awaitingPong = false;
+      ws.resume();
     },
   };
 };

@@ -30,6 +30,14 @@ import { SequenceTracker } from "./sequence.js";
 import { wsFactory } from "./socket.js";
 import type { LiveSocket, SocketFactory } from "./socket.js";
 
+/**
+ * How long a subscription keeps reconnecting. A reconnect is a *failure* unless the connection
+ * before it made progress: delivered an update not seen before, or stayed open `healthyAfterMs`
+ * (an idle node behind a proxy that drops quiet sockets). Both bounds hold whatever the server
+ * does: a server that sends its schema and drops the connection, again and again, uses up the
+ * attempts (a schema is not progress), and a run of failures ends after `totalTimeoutMs` however
+ * few attempts it took (a handshake may hang for 30 s each).
+ */
 export interface ReconnectPolicy {
   /** Consecutive failed connections tolerated before giving up (default 5). */
   attempts: number;
@@ -37,6 +45,10 @@ export interface ReconnectPolicy {
   initialDelayMs: number;
   /** Longest wait between retries (default 5 s). */
   maxDelayMs: number;
+  /** Longest time from the first of a run of failures to giving up (default 60 s). */
+  totalTimeoutMs: number;
+  /** A connection open this long counts as working even if no update came (default 30 s). */
+  healthyAfterMs: number;
 }
 
 export interface SubscribeOptions {
@@ -58,6 +70,15 @@ export interface SubscribeOptions {
   reconnect?: Partial<ReconnectPolicy>;
   /** Largest frame accepted (default 256 MiB: a frame of an array-data patch can be large). */
   maxPayload?: number;
+  /**
+   * Updates held for a caller slower than the server, in bytes of frames (default 64 MiB) and in
+   * messages (default 10,000). Past either, the socket is paused (TCP holds the server back) until
+   * the caller has taken half of them: memory stays bounded and nothing is dropped. A server that
+   * gives up on a paused client closes the connection; the subscription then reconnects from the
+   * next sequence, and what the server's cache no longer holds is reported as a `gap`.
+   */
+  maxBufferedBytes?: number;
+  maxBufferedMessages?: number;
   /** How long an out-of-order update waits for the missing ones before they are replayed (default 250 ms). */
   gapGraceMs?: number;
   /** Client ping interval, to notice a silent dead peer (default 20 s, as uvicorn's own; 0 = off). */
@@ -82,12 +103,20 @@ export interface SubscriptionStats {
   gapsRecovered: number;
   /** Gaps reported as `gap` events. */
   gapsLost: number;
+  /** Times the socket was paused because the caller had not taken the updates held (see maxBufferedBytes). */
+  pauses: number;
+  /** The most bytes of updates held at once (frames received, not yet taken by the caller). */
+  peakBufferedBytes: number;
   /** The close code and reason that ended the subscription. */
   closeCode?: number;
   closeReason?: string;
 }
 
-export const DEFAULT_RECONNECT: ReconnectPolicy = { attempts: 5, initialDelayMs: 200, maxDelayMs: 5_000 };
+/** Default bounds on what a subscription holds for a slow caller (see SubscribeOptions.maxBufferedBytes). */
+export const DEFAULT_MAX_BUFFERED_BYTES = 64 * 1024 * 1024;
+export const DEFAULT_MAX_BUFFERED_MESSAGES = 10_000;
+
+export const DEFAULT_RECONNECT: ReconnectPolicy = { attempts: 5, initialDelayMs: 200, maxDelayMs: 5_000, totalTimeoutMs: 60_000, healthyAfterMs: 30_000 };
 
 /** The websocket URL of a node's stream. Path segments are checked like every other key. */
 export function streamUrl(context: Context, path: string, envelope: Envelope, start?: number): string {
@@ -99,6 +128,7 @@ export function streamUrl(context: Context, path: string, envelope: Envelope, st
 /** Close codes after which reconnecting cannot help. */
 const FATAL_CLOSE: Record<number, string> = {
   1008: "policy violation",
+  // socket.ts reports 1009 also when ws saw the frame too large but the server closed without a frame (1006).
   1009: "a message was larger than maxPayload",
   4001: "the server expected an auth message",
   4003: "authentication failed",
@@ -107,7 +137,7 @@ const FATAL_CLOSE: Record<number, string> = {
 /** One node's subscription. Iterate it once; `close()` (or break, or the signal) stops it. */
 export class Subscription implements AsyncIterable<LiveEvent> {
   readonly path: string;
-  readonly stats: SubscriptionStats = { connections: 0, reconnects: 0, duplicates: 0, gapsRecovered: 0, gapsLost: 0 };
+  readonly stats: SubscriptionStats = { connections: 0, reconnects: 0, duplicates: 0, gapsRecovered: 0, gapsLost: 0, pauses: 0, peakBufferedBytes: 0 };
   /** The schema message of the first connection (resolves once connected). */
   readonly schema: Promise<SchemaMessage>;
 
@@ -122,13 +152,23 @@ export class Subscription implements AsyncIterable<LiveEvent> {
   readonly #signal: AbortSignal | undefined;
   readonly #initialStart: number | undefined;
   readonly #seq: SequenceTracker;
-  readonly #channel = new Channel<LiveEvent>();
-  /** Updates that arrived ahead of a missing sequence, by sequence. */
-  readonly #pending = new Map<number, UpdateMessage>();
+  readonly #channel: Channel<LiveEvent>;
+  readonly #maxBufferedBytes: number;
+  readonly #maxBufferedMessages: number;
+  /** Updates that arrived ahead of a missing sequence, by sequence, with their frame's size. */
+  readonly #pending = new Map<number, { message: UpdateMessage; size: number }>();
+  #pendingBytes = 0;
   #socket: LiveSocket | undefined;
+  /** The current socket was paused because too much is held for the caller. */
+  #paused = false;
   /** Bumped on every connect, so events of an abandoned socket are ignored. */
   #generation = 0;
+  /** Reconnects since the last progress (see ReconnectPolicy). */
   #failures = 0;
+  /** When the current run of failures began (Date.now()), undefined while things work. */
+  #failingSince: number | undefined;
+  /** When the current connection's schema arrived: how long it stayed open decides whether it worked. */
+  #openedAt: number | undefined;
   /** A 401 was recovered from once already (so a second one ends the subscription). */
   #recovered = false;
   #gapTimer: NodeJS.Timeout | undefined;
@@ -138,7 +178,8 @@ export class Subscription implements AsyncIterable<LiveEvent> {
   #resolveSchema!: (schema: SchemaMessage) => void;
   #rejectSchema!: (err: unknown) => void;
   #schemaSettled = false;
-  readonly #onAbort = () => this.#finish(new TiledError("aborted", `The live subscription to ${this.path} was aborted.`));
+  // An abort stops now: updates still held for the caller are dropped, not handed out first.
+  readonly #onAbort = () => this.#finish(new TiledError("aborted", `The live subscription to ${this.path} was aborted.`), true);
 
   constructor(path: string, options: SubscribeOptions = {}) {
     this.path = path.replace(/^\/+|\/+$/g, "");
@@ -149,9 +190,18 @@ export class Subscription implements AsyncIterable<LiveEvent> {
       throw new TiledError("bad-input", `start ${String(options.start)} must be a whole number >= 0 (1 replays from the first update).`);
     }
     this.#policy = { ...DEFAULT_RECONNECT, ...options.reconnect };
+    for (const [name, value] of Object.entries(this.#policy)) {
+      if (typeof value !== "number" || !Number.isFinite(value) || value < 0) throw new TiledError("bad-input", `reconnect.${name} ${String(value)} must be a finite number >= 0.`);
+    }
     this.#gapGraceMs = options.gapGraceMs ?? 250;
     this.#maxPayload = options.maxPayload ?? 256 * 1024 * 1024;
     this.#heartbeatMs = options.heartbeatMs ?? 20_000;
+    this.#maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
+    this.#maxBufferedMessages = options.maxBufferedMessages ?? DEFAULT_MAX_BUFFERED_MESSAGES;
+    for (const [name, value] of [["maxBufferedBytes", this.#maxBufferedBytes], ["maxBufferedMessages", this.#maxBufferedMessages]] as const) {
+      if (!Number.isSafeInteger(value) || value < 1) throw new TiledError("bad-input", `${name} ${String(value)} must be a whole number >= 1.`);
+    }
+    this.#channel = new Channel<LiveEvent>({ maxBytes: this.#maxBufferedBytes, maxItems: this.#maxBufferedMessages, onPressure: () => this.#applyPressure() });
     this.#factory = options.socket ?? wsFactory;
     this.#signal = options.signal;
     this.#initialStart = options.start;
@@ -203,8 +253,10 @@ export class Subscription implements AsyncIterable<LiveEvent> {
     const start = this.#seq.next ?? this.#initialStart;
     const url = streamUrl(this.context, this.path, this.#envelope, start);
     this.stats.connections++;
+    this.#openedAt = undefined;
     this.#seq.reconnected();
     const mine = () => generation === this.#generation && !this.#channel.done;
+    this.#paused = false;
     this.#socket = this.#factory(
       url,
       // Asked on every connect: a login may have refreshed the tokens since the last one.
@@ -221,9 +273,27 @@ export class Subscription implements AsyncIterable<LiveEvent> {
         },
       },
     );
+    // A caller still behind when this connection opens: hold it back from the start.
+    this.#applyPressure();
+  }
+
+  /** Pause the socket while the caller is behind (the channel or the out-of-order updates past their bounds), resume when it caught up. */
+  #applyPressure(): void {
+    const held = this.#channel.bytes + this.#pendingBytes;
+    if (held > this.stats.peakBufferedBytes) this.stats.peakBufferedBytes = held;
+    const behind = this.#channel.full || this.#pendingBytes > this.#maxBufferedBytes || this.#pending.size > this.#maxBufferedMessages;
+    if (behind && !this.#paused && this.#socket?.pause) {
+      this.#paused = true;
+      this.stats.pauses++;
+      this.#socket.pause();
+    } else if (!behind && this.#paused) {
+      this.#paused = false;
+      this.#socket?.resume?.();
+    }
   }
 
   #onFrame(frame: Uint8Array | string, url: string): void {
+    const size = typeof frame === "string" ? frame.length * 2 : frame.byteLength;
     let message;
     try {
       message = decodeFrame(frame, this.#envelope, url);
@@ -232,22 +302,24 @@ export class Subscription implements AsyncIterable<LiveEvent> {
       return;
     }
     if (isSchemaMessage(message)) {
-      this.#failures = 0; // a working connection: the reconnect budget is for consecutive failures
-      this.#recovered = false; // credentials worked: a later expiry may be recovered from again
+      // Not progress: a server that sends its schema and drops the connection would otherwise reset the budget for ever.
+      this.#openedAt = Date.now();
+      this.#recovered = false; // the credentials were accepted: a later expiry may be recovered from again
       if (!this.#schemaSettled) {
         this.#schemaSettled = true;
         this.#resolveSchema(message);
       }
       return;
     }
-    this.#onUpdate(message);
+    this.#onUpdate(message, size);
+    this.#applyPressure();
   }
 
-  #onUpdate(message: UpdateMessage): void {
+  #onUpdate(message: UpdateMessage, size: number): void {
     const s = message.sequence;
     switch (this.#seq.classify(s)) {
       case "next":
-        this.#deliver(message);
+        this.#deliver(message, size);
         this.#drainPending();
         return;
       case "duplicate":
@@ -255,21 +327,32 @@ export class Subscription implements AsyncIterable<LiveEvent> {
         return;
       case "reset":
         this.#pending.clear();
+        this.#pendingBytes = 0;
         this.#seq.reset();
         this.#channel.push({ kind: "reset", sequence: s });
-        this.#deliver(message);
+        this.#deliver(message, size);
         return;
       case "gap":
         if (this.#pending.has(s)) this.stats.duplicates++;
-        else this.#pending.set(s, message);
+        else {
+          this.#pending.set(s, { message, size });
+          this.#pendingBytes += size;
+        }
         this.#armGapTimer();
         return;
     }
   }
 
-  #deliver(message: UpdateMessage): void {
+  #deliver(message: UpdateMessage, size: number): void {
     this.#seq.accept(message.sequence);
-    this.#channel.push({ kind: "update", message });
+    this.#progressed();
+    this.#channel.push({ kind: "update", message }, size);
+  }
+
+  /** An update not seen before arrived: the reconnect budget starts afresh. */
+  #progressed(): void {
+    this.#failures = 0;
+    this.#failingSince = undefined;
   }
 
   /** Deliver buffered updates that are now in order; stop the gap timer once nothing is missing. */
@@ -277,11 +360,17 @@ export class Subscription implements AsyncIterable<LiveEvent> {
     for (;;) {
       const next = this.#seq.next;
       if (next === undefined) return;
-      for (const s of [...this.#pending.keys()]) if (s < next) this.#pending.delete(s);
-      const m = this.#pending.get(next);
-      if (m === undefined) break;
+      for (const [s, held] of [...this.#pending.entries()]) {
+        if (s < next) {
+          this.#pending.delete(s);
+          this.#pendingBytes -= held.size;
+        }
+      }
+      const held = this.#pending.get(next);
+      if (held === undefined) break;
       this.#pending.delete(next);
-      this.#deliver(m);
+      this.#pendingBytes -= held.size;
+      this.#deliver(held.message, held.size);
     }
     if (this.#pending.size === 0 && this.#gapTimer) {
       clearTimeout(this.#gapTimer);
@@ -345,7 +434,8 @@ export class Subscription implements AsyncIterable<LiveEvent> {
         new TiledError(
           tooLarge ? "too-large" : refused ? "unauthorized" : "http",
           `The live subscription to ${this.path} was closed with ${code} (${reason || FATAL_CLOSE[code]}).` +
-            (refused ? " The server did not accept this client's credentials for live updates: log in again, or check the API key." : ""),
+            (refused ? " The server did not accept this client's credentials for live updates: log in again, or check the API key." : "") +
+            (tooLarge ? ` Not reconnecting: the server would send it again. Raise maxPayload (now ${this.#maxPayload} bytes) if the server is trusted.` : ""),
           { status: code === 4003 ? 401 : undefined },
         ),
       );
@@ -384,19 +474,29 @@ export class Subscription implements AsyncIterable<LiveEvent> {
   }
 
   #retry(error: TiledError): void {
+    const now = Date.now();
+    // A connection that stayed open long enough worked, even without updates (an idle node).
+    if (this.#openedAt !== undefined && now - this.#openedAt >= this.#policy.healthyAfterMs) this.#progressed();
+    this.#openedAt = undefined;
     this.#failures++;
-    if (this.#failures > this.#policy.attempts) {
-      this.#finish(new TiledError(error.code, `${error.message} Gave up after ${this.#policy.attempts} reconnection attempts.`, { url: error.url, status: error.status, cause: error }));
+    this.#failingSince ??= now;
+    const delay = Math.min(this.#policy.maxDelayMs, this.#policy.initialDelayMs * 2 ** (this.#failures - 1));
+    const elapsed = now - this.#failingSince;
+    if (this.#failures > this.#policy.attempts || elapsed + delay > this.#policy.totalTimeoutMs) {
+      const why =
+        this.#failures > this.#policy.attempts
+          ? `Gave up after ${this.#policy.attempts} reconnection attempts`
+          : `Gave up after ${this.#failures - 1} reconnection attempts in ${(elapsed / 1000).toFixed(1)} s (reconnect.totalTimeoutMs ${this.#policy.totalTimeoutMs} ms)`;
+      this.#finish(new TiledError(error.code, `${error.message} ${why} with no new update in between.`, { url: error.url, status: error.status, cause: error }));
       return;
     }
     this.stats.reconnects++;
-    const delay = Math.min(this.#policy.maxDelayMs, this.#policy.initialDelayMs * 2 ** (this.#failures - 1));
     setTimeout(() => {
       if (!this.#channel.done) this.#connect();
     }, delay);
   }
 
-  #finish(error?: unknown): void {
+  #finish(error?: unknown, discard = false): void {
     if (this.#channel.done) return;
     this.#generation++;
     if (this.#gapTimer) clearTimeout(this.#gapTimer);
@@ -407,7 +507,7 @@ export class Subscription implements AsyncIterable<LiveEvent> {
       this.#schemaSettled = true;
       this.#rejectSchema(error ?? new TiledError("aborted", `The live subscription to ${this.path} ended before it connected.`));
     }
-    this.#channel.end(error);
+    this.#channel.end(error, { discard });
   }
 }
 

@@ -3,7 +3,8 @@
  * with TiledWriter's `batch_size=1`).
  *
  * Each update is decoded into an Arrow Table (msgpack: the Arrow IPC bytes as sent; json: built
- * from the columns). The rows are the server's, published *before* it stores them: a `read()`
+ * from the columns). A payload that is not a table holding the schema's columns ends the
+ * iteration with invalid-response: an empty or broken payload is never a table of no rows. The rows are the server's, published *before* it stores them: a `read()`
  * over HTTP may not have them yet (and SQLite answers 500 "database is locked" to reads that
  * overlap an append), so read the whole table only after the run's stop document.
  *
@@ -41,7 +42,9 @@ export class TableSubscription extends SubscriptionView implements AsyncIterable
       if (ev.kind !== "update") yield ev;
       else if (ev.message.type === "table-data") {
         const m = ev.message;
-        yield { kind: "rows", sequence: m.sequence, table: tableOf(m), partition: m.partition ?? null, timestamp: m.timestamp };
+        // The rows must hold the columns the connection's schema announced (and be a table at all).
+        const columns = (await this.arrowSchema).fields.map((f) => f.name);
+        yield { kind: "rows", sequence: m.sequence, table: tableOf(m, columns, this.subscription.path), partition: m.partition ?? null, timestamp: m.timestamp };
       }
     }
   }

@@ -23,13 +23,24 @@ export type Endianness = z.infer<typeof Endianness>;
 export const Kind = z.enum(["b", "i", "u", "f", "c", "m", "M", "S", "U", "V"]);
 export type Kind = z.infer<typeof Kind>;
 
-export const BuiltinDtype = z.looseObject({
-  endianness: Endianness,
-  kind: Kind,
-  itemsize: z.number().int().positive(),
-  /** Units of datetime64/timedelta64 (e.g. "[ns]"); null otherwise. */
-  dt_units: z.string().nullable().optional(),
-});
+/**
+ * One number (or one fixed-width text) per element. `itemsize` is positive, except for text:
+ * databroker describes a string data key as numpy's "<U0" (`itemsize: 0`, the descriptor's
+ * `dtype_numpy`) while `/array/full` sends UCS-4 at the true width, so for kinds U and S a 0 means
+ * "the width is the bytes received divided by the count" (dtype.ts `textWidth`).
+ */
+export const BuiltinDtype = z
+  .looseObject({
+    endianness: Endianness,
+    kind: Kind,
+    itemsize: z.number().int().nonnegative(),
+    /** Units of datetime64/timedelta64 (e.g. "[ns]"); null otherwise. */
+    dt_units: z.string().nullable().optional(),
+  })
+  .refine((dt) => dt.itemsize > 0 || dt.kind === "U" || dt.kind === "S", {
+    message: "itemsize must be positive (0 is accepted for text only, kinds U and S)",
+    path: ["itemsize"],
+  });
 export type BuiltinDtype = z.infer<typeof BuiltinDtype>;
 
 /** A numpy structured dtype: not decodable to one TypedArray, kept for a clear error. */

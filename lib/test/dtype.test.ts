@@ -1,7 +1,9 @@
 // dtype.ts: array bytes → TypedArray (every kind and size, both byte orders, 64-bit integers exact),
 // and ArrayData, the result of an array read, with its lazy `numbers` view.
 import { describe, expect, it } from "vitest";
-import { arrayData, byteswap, decodeArray, numpyName, numpyStr, toNested, toNumbers } from "../dtype";
+import { arrayData, byteswap, decodeArray, decodeStrings, numpyName, numpyStr, textWidth, toNested, toNumbers } from "../dtype";
+import { ArrayStructure } from "../schemas/structures";
+import { thrown } from "./caught";
 import { TiledError } from "../errors";
 import type { BuiltinDtype } from "../schemas/structures";
 
@@ -136,5 +138,30 @@ describe("ArrayData.numbers", () => {
     const read = arrayData(new Uint8Array(2), shape, { kind: "u", itemsize: 1, endianness: "not_applicable" });
     shape[0] = 99;
     expect(read.shape).toEqual([2, 1]);
+  });
+});
+
+describe("19.5 text described with itemsize 0 (databroker's <U0): the width comes from the bytes", () => {
+  const u0 = { kind: "U", itemsize: 0, endianness: "little" } as const;
+  const ucs4 = (texts: string[], width: number) => {
+    const out = new Uint8Array(texts.length * width * 4);
+    const view = new DataView(out.buffer);
+    texts.forEach((t, i) => [...t].forEach((c, j) => view.setUint32((i * width + j) * 4, c.codePointAt(0) ?? 0, true)));
+    return out;
+  };
+  it("19.5 the structure schema accepts itemsize 0 for U and S only", () => {
+    expect(ArrayStructure.safeParse({ data_type: u0, chunks: [[2]], shape: [2] }).success).toBe(true);
+    expect(ArrayStructure.safeParse({ data_type: { kind: "f", itemsize: 0, endianness: "little" }, chunks: [[2]], shape: [2] }).success).toBe(false);
+  });
+  it("19.5 decodeStrings splits by bytes / count; trailing NULs dropped, inner ones kept as numpy does", () => {
+    expect(decodeStrings(ucs4(["open", "closed"], 6), u0, 2)).toEqual(["open", "closed"]);
+    expect(decodeStrings(ucs4(["a\u0000b", "Å→"], 4), u0, 2)).toEqual(["a\u0000b", "Å→"]);
+    expect(decodeStrings(new Uint8Array(0), u0, 0)).toEqual([]);
+  });
+  it("19.5 bytes that are not count strings of one width, or no count, are invalid-response", async () => {
+    expect((await thrown(() => decodeStrings(new Uint8Array(12), u0, 2))).code).toBe("invalid-response");
+    expect((await thrown(() => decodeStrings(new Uint8Array(8), u0))).code).toBe("invalid-response");
+    expect((await thrown(() => decodeStrings(new Uint8Array(4), u0, 0))).code).toBe("invalid-response");
+    expect(textWidth(24, u0, 2).itemsize).toBe(12);
   });
 });

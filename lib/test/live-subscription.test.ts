@@ -1,8 +1,12 @@
 // live/subscription.ts (and live/table.ts on top of it): recorded frames replayed through a fake
 // socket, reordered, cut, repeated and closed with the codes tiled uses; reconnection with
 // start=<first missing>, bounded; the server and its credentials from the context (the API key in
-// a header, never in the URL), asked for on every connect. No server needed.
+// a header, never in the URL), asked for on every connect. No tiled server needed; issue 19's
+// item 6 plays hostile servers on a real websocket server (ws) on loopback.
+import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { encode } from "@msgpack/msgpack";
+import WebSocket, { WebSocketServer } from "ws";
 import { Context } from "../context";
 import { TiledError } from "../errors";
 import type { SocketFactory } from "../live/socket";
@@ -187,5 +191,172 @@ describe("the context: server and credentials", () => {
     expect(await sequences(sub)).toEqual([1, 2]);
     // tiled refuses `Authorization: Bearer` in a websocket handshake (400): tokens travel in tiled's first-message auth.
     expect(seen).toEqual([undefined, JSON.stringify({ type: "auth", access_token: "t2" })]);
+  });
+});
+
+describe("19.6 reconnects bounded whatever the server does; an over-size frame ends with too-large (a real websocket server on loopback)", () => {
+  /** A websocket server on a free port; `onConnection` plays the hostile part. Closed after each test. */
+  const servers: WebSocketServer[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) {
+      for (const c of s.clients) c.terminate();
+      await new Promise((resolve) => s.close(resolve));
+    }
+  });
+  async function hostile(onConnection: (ws: WebSocket, start: number | undefined, n: number) => void): Promise<{ context: Context; connections: () => number }> {
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    servers.push(server);
+    let n = 0;
+    server.on("connection", (ws, req) => {
+      n++;
+      const start = new URL(req.url ?? "", "http://x").searchParams.get("start");
+      onConnection(ws, start === null ? undefined : Number(start), n);
+    });
+    await new Promise((resolve) => server.once("listening", resolve));
+    const { port } = server.address() as AddressInfo;
+    return { context: new Context({ baseUrl: `http://127.0.0.1:${port}` }), connections: () => n };
+  }
+  // A guard, not the bound under test: a subscription that never gives up is aborted here and fails the test.
+  const guard = () => AbortSignal.timeout(10_000);
+
+  it("19.6 a server that sends its schema then drops the connection, for ever: ends after the attempts, not never", async () => {
+    const { context, connections } = await hostile((ws) => {
+      ws.send(schemaFrame);
+      setTimeout(() => ws.terminate(), 5);
+    });
+    const sub = new Subscription("live/x/primary/internal", { context, signal: guard(), reconnect: { attempts: 3, initialDelayMs: 5, maxDelayMs: 20 } });
+    const err = await caught(sequences(sub));
+    expect(err.code).toBe("unreachable");
+    expect(err.message).toMatch(/Gave up after 3 reconnection attempts with no new update in between/);
+    expect(connections()).toBe(4);
+  });
+
+  it("19.6 the same with a budget of many attempts: totalTimeoutMs ends it in time", async () => {
+    const { context, connections } = await hostile((ws) => {
+      ws.send(schemaFrame);
+      setTimeout(() => ws.terminate(), 5);
+    });
+    const started = Date.now();
+    const sub = new Subscription("live/x/primary/internal", { context, signal: guard(), reconnect: { attempts: 10_000, initialDelayMs: 20, maxDelayMs: 20, totalTimeoutMs: 500 } });
+    const err = await caught(sequences(sub));
+    expect(err.code).toBe("unreachable");
+    expect(err.message).toMatch(/reconnect\.totalTimeoutMs 500 ms/);
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(connections()).toBeGreaterThan(2);
+  });
+
+  it("19.6 a server that drops the connection after each new update is followed to the end: progress renews the budget", async () => {
+    const { context, connections } = await hostile((ws, start) => {
+      const next = start ?? 1;
+      ws.send(schemaFrame);
+      if (next > 5) ws.close(1000, "Producer ended stream");
+      else {
+        ws.send(tableFrame(next));
+        setTimeout(() => ws.terminate(), 5);
+      }
+    });
+    const sub = new Subscription("live/x/primary/internal", { context, start: 1, signal: guard(), reconnect: { attempts: 2, initialDelayMs: 5 } });
+    expect(await sequences(sub)).toEqual([1, 2, 3, 4, 5]);
+    expect(connections()).toBe(6);
+  });
+
+  it("19.6 a quiet node whose connection lasts healthyAfterMs before each drop (an idle proxy timeout) is not given up on", async () => {
+    const { context, connections } = await hostile((ws, _start, n) => {
+      ws.send(schemaFrame);
+      if (n > 5) ws.close(1000, "Producer ended stream");
+      else setTimeout(() => ws.terminate(), 80);
+    });
+    const sub = new Subscription("live/x/primary/internal", { context, signal: guard(), reconnect: { attempts: 2, initialDelayMs: 5, healthyAfterMs: 50 } });
+    expect(await sequences(sub)).toEqual([]);
+    expect(connections()).toBe(6);
+  });
+
+  it("19.6 a frame over maxPayload (which ws reports as close 1006) ends the subscription with too-large, once", async () => {
+    const big = new Uint8Array(4096);
+    const { context, connections } = await hostile((ws) => {
+      ws.send(schemaFrame);
+      ws.send(big);
+    });
+    // The quirk, seen with ws itself: the close that follows an over-size frame is 1006, not 1009.
+    const raw = new WebSocket(streamUrl(context, "live/x", "msgpack"), { maxPayload: 1024 });
+    raw.on("error", () => undefined);
+    const code = await new Promise<number>((resolve) => raw.on("close", (c: number) => resolve(c)));
+    expect(code).toBe(1006);
+    const before = connections();
+    const sub = new Subscription("live/x/primary/internal", { context, maxPayload: 1024, signal: guard(), reconnect: { attempts: 5, initialDelayMs: 5 } });
+    const err = await caught(sequences(sub));
+    expect(err.code).toBe("too-large");
+    expect(err.message).toContain("maxPayload");
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(connections() - before).toBe(1);
+  });
+});
+
+describe("19.10 a caller slower than the server: bounded, paused, nothing lost (a real websocket server on loopback)", () => {
+  const servers: WebSocketServer[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) {
+      for (const c of s.clients) c.terminate();
+      await new Promise((resolve) => s.close(resolve));
+    }
+  });
+
+  it("19.10 a flood of 4,000 frames of 8 KiB: the socket pauses, the subscription holds at most maxBufferedBytes (plus what was in flight), and every update arrives in order", async () => {
+    const FRAMES = 4_000;
+    const payload = new Uint8Array(8 * 1024).fill(7);
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    servers.push(server);
+    server.on("connection", (ws, req) => {
+      const start = Number(new URL(req.url ?? "", "http://x").searchParams.get("start") ?? 1);
+      ws.send(schemaFrame);
+      // As fast as the socket takes them: only TCP can hold this server back.
+      for (let s = start; s <= FRAMES; s++) ws.send(encode({ type: "table-data", sequence: s, timestamp: "t", partition: 0, append: true, payload }));
+      ws.close(1000, "Producer ended stream");
+    });
+    await new Promise((resolve) => server.once("listening", resolve));
+    const { port } = server.address() as AddressInfo;
+    const MAX = 256 * 1024;
+    const sub = new Subscription("live/x/primary/internal", {
+      context: new Context({ baseUrl: `http://127.0.0.1:${port}` }),
+      start: 1,
+      maxBufferedBytes: MAX,
+      signal: AbortSignal.timeout(30_000),
+    });
+    let n = 0;
+    let last = 0;
+    for await (const ev of sub) {
+      if (ev.kind !== "update") throw new Error(`unexpected ${ev.kind}`);
+      expect(ev.message.sequence).toBe(last + 1);
+      last = ev.message.sequence;
+      // A slow caller: a pause every 100 updates lets the flood run ahead.
+      if (++n % 100 === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    expect(n).toBe(FRAMES);
+    expect(sub.stats.pauses).toBeGreaterThan(0);
+    // The bound: the high-water mark, plus frames ws had already read when it was told to pause (a socket read, 64 KiB).
+    expect(sub.stats.peakBufferedBytes).toBeLessThan(MAX + 256 * 1024);
+    expect(sub.stats.peakBufferedBytes).toBeGreaterThan(MAX);
+  });
+
+  it("19.10 the same limits on messages: maxBufferedMessages pauses a flood of small frames", async () => {
+    const server = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    servers.push(server);
+    server.on("connection", (ws) => {
+      ws.send(schemaFrame);
+      for (let s = 1; s <= 3_000; s++) ws.send(encode({ type: "table-data", sequence: s, partition: 0, payload: new Uint8Array(4) }));
+      ws.close(1000, "Producer ended stream");
+    });
+    await new Promise((resolve) => server.once("listening", resolve));
+    const { port } = server.address() as AddressInfo;
+    const sub = new Subscription("live/x", { context: new Context({ baseUrl: `http://127.0.0.1:${port}` }), start: 1, maxBufferedMessages: 100, signal: AbortSignal.timeout(30_000) });
+    let n = 0;
+    for await (const _ev of sub) if (++n % 50 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    expect(n).toBe(3_000);
+    expect(sub.stats.pauses).toBeGreaterThan(0);
+  });
+
+  it("19.10 bad bounds are refused before connecting", () => {
+    expect(() => new Subscription("live/x", { ...FAST, maxBufferedBytes: 0 })).toThrow(/maxBufferedBytes 0 must be a whole number >= 1/);
+    expect(() => new Subscription("live/x", { ...FAST, reconnect: { totalTimeoutMs: Number.NaN } })).toThrow(/reconnect.totalTimeoutMs/);
   });
 });

@@ -2,7 +2,7 @@
 // regex run on the client in linear time (RE2); both guard against hostile input (issue 10, items 6 and 10).
 import { describe, expect, it } from "vitest";
 import { fulltextQuote, getPath, regexMatches } from "../loose";
-import { FullText, Regex } from "../queries";
+import { FullText, Regex, queriesToParams } from "../queries";
 import { thrown } from "./caught";
 
 describe("loose matches", () => {
@@ -13,8 +13,10 @@ describe("loose matches", () => {
     expect(fulltextQuote("bdp@terrier.xray")).toBe('"bdp@terrier.xray"');
     expect(fulltextQuote("a-b*")).toBe('"a-b"*');
     expect(fulltextQuote('"already quoted"')).toBe('"""already" "quoted"""');
-    expect(FullText("M9-x").text).toBe('"M9-x"');
-    expect(FullText("M9-x", { raw: true }).text).toBe("M9-x");
+    // The query keeps the text as written; it is quoted when sent (to SQL; databroker gets it as written).
+    expect(FullText("M9-x").text).toBe("M9-x");
+    expect(queriesToParams([FullText("M9-x")])).toEqual([["filter[fulltext][condition][text]", '"M9-x"']]);
+    expect(queriesToParams([FullText("M9-x", { raw: true })])).toEqual([["filter[fulltext][condition][text]", "M9-x"]]);
   });
   it("client-side regex searches string values at a dotted key", () => {
     const md = { start: { plan_name: "push_images", scan_id: 3 } };

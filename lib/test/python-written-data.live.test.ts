@@ -6,6 +6,7 @@
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromUri } from "../client/from-uri";
+import { columnNumbers } from "../columns";
 import type { Container } from "../client/container";
 import { slice } from "../slice";
 import { PROJECT_ROOT } from "./replicas";
@@ -92,6 +93,25 @@ describe("tables as Arrow", () => {
     expect(some.schema.fields.map((f) => f.name).filter((n) => !n.startsWith("__"))).toEqual(["label"]);
     expect(some.getChild("label")?.toArray()).toEqual(["a", "b", "c", "d", "e"]);
     await expect(table.read({ columns: ["nope"] })).rejects.toThrow(/No column "nope"/);
+  });
+});
+
+describe("19.3 nulls in a table tiled's Python client wrote", () => {
+  it("19.3 every numeric column reads as numbers with NaN at the null row (or the caller's fill); text is refused", async () => {
+    const node = await dtypes.get("nulls", { kind: "table" });
+    const table = await node.read();
+    const expected = node.metadata.expected as Record<string, (number | null)[] | null>;
+    expect(Object.keys(expected).length).toBe(10);
+    for (const [name, values] of Object.entries(expected)) {
+      const type = String(table.getChild(name)?.type);
+      if (values === null) {
+        await expect(async () => columnNumbers(table, name), `${name} (${type})`).rejects.toThrow(/holds text/);
+        continue;
+      }
+      expect(Array.from(columnNumbers(table, name)), `${name} (${type})`).toEqual(values.map((v) => v ?? Number.NaN));
+      expect(Array.from(columnNumbers(table, name, { nulls: -7 })), `${name} (${type})`).toEqual(values.map((v) => v ?? -7));
+      await expect(async () => columnNumbers(table, name, { nulls: "error" })).rejects.toThrow(/has 1 null \(row 1\)/);
+    }
   });
 });
 

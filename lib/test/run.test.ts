@@ -6,8 +6,10 @@ import { z } from "zod";
 import { Context } from "../context";
 import { BlueskyRun } from "../client/run";
 import { NodeResource } from "../schemas/node";
-import { thrown } from "./caught";
-import { nodeJson } from "./tiled-json";
+import { fromUri } from "../client/from-uri";
+import { caught, thrown } from "./caught";
+import { localServers } from "./local-server";
+import { nodeJson, treeHandler } from "./tiled-json";
 
 const UID = "ae762f9c-4933-4aa4-a720-147f4aaab6fd";
 const START = {
@@ -78,5 +80,28 @@ describe("startWith: a facility's keys typed", () => {
     const missing = await thrown(() => runWith({ start: START }).startWith({ operator: z.string() }));
     expect(missing.code).toBe("invalid-response");
     expect(missing.message).toContain("at operator");
+  });
+});
+
+describe("19.15 run.stream() for a stream the run lacks", () => {
+  const serve = localServers();
+  it("19.15 is not-found naming the streams the run has (the server's bare 404 becomes the cause)", async () => {
+    const run = ["bdp2022", UID];
+    const stream = { specs: [{ name: "BlueskyEventStream", version: "3.0" }] };
+    const server = await serve(
+      treeHandler([
+        nodeJson([], "container"),
+        nodeJson(["bdp2022"], "container", { specs: [{ name: "CatalogOfBlueskyRuns", version: "3.0" }] }),
+        nodeJson(run, "container", { specs: [{ name: "BlueskyRun", version: "3.0" }], metadata: { start: START } }),
+        nodeJson([...run, "primary"], "container", stream),
+        nodeJson([...run, "baseline"], "container", stream),
+      ]),
+    );
+    const client = await (await fromUri(server.url)).get(run, { kind: "run" });
+    const err = await caught(client.stream("primray"));
+    expect(err.code).toBe("not-found");
+    expect(err.message.split("\n")[0]).toBe(`Run ${UID} has no stream "primray"; it has "primary", "baseline".`);
+    expect(err.status).toBe(404);
+    expect((await client.stream("primary")).path).toEqual([...run, "primary"]);
   });
 });

@@ -60,7 +60,13 @@ export async function startThrowawayServer(): Promise<ThrowawayServer> {
 
 /** Run a Python fixture script with the project's venv; throw with its output if it fails. */
 export function runPython(script: string, args: string[]): void {
+  runPythonOutput(script, args);
+}
+
+/** Run a Python fixture script with the project's venv and return what it printed; throw with its output if it fails. */
+export function runPythonOutput(script: string, args: string[] = []): string {
   const python = path.join(PROJECT_ROOT, ".venv", "bin", "python");
-  const result = spawnSync(python, [script, ...args], { encoding: "utf8" });
+  const result = spawnSync(python, [script, ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
   if (result.status !== 0) throw new Error(`${path.basename(script)} failed:\n${result.stdout}\n${result.stderr}`);
+  return result.stdout;
 }

@@ -85,6 +85,10 @@ def _cases() -> list[Case]:
     add("eq-bool-true", U, "eq", 'Key("useDynamicTime") == True', lambda c: c.search(Key("useDynamicTime") == True))  # noqa: E712
     add("eq-nested", B, "eq", 'Key("versions.bluesky") == "1.8.3"', lambda c: c.search(Key("versions.bluesky") == "1.8.3"))
     add("eq-hints-list", B, "eq-list", 'Key("detectors") == ["adsimdet"]', lambda c: c.search(Key("detectors") == ["adsimdet"]))
+    add("eq-list-key", B, "list-values", 'Key("detectors") == "adsimdet" (detectors is a list)',
+        lambda c: c.search(Key("detectors") == "adsimdet"))
+    add("noteq-list-key", B, "list-values", 'Key("detectors") != "adsimdet" (detectors is a list)',
+        lambda c: c.search(Key("detectors") != "adsimdet"))
     add("eq-stop-exit", B, "stop-keys", 'Key("stop.exit_status") == "abort"', lambda c: c.search(Key("stop.exit_status") == "abort"))
     add("eq-stop-success", B, "stop-keys", 'Key("stop.exit_status") == "success"',
         lambda c: c.search(Key("stop.exit_status") == "success"))
@@ -249,6 +253,11 @@ CAUSES = {
         "Eq with a list value: tiled's SQLite binary_op casts json_extract by the value's Python "
         "type (as_integer/as_float/as_string/as_boolean) and has no cast for list or dict: "
         "KeyError -> HTTP 500. MongoDB equality with an array matches the array."),
+    "list-values": (
+        "a comparison with a key whose values are lists: tiled's SQLite binary_op casts "
+        "json_extract(...) by the value's type, so a list is compared as its JSON text: "
+        "'[\"adsimdet\"]' is never 'adsimdet' (== finds nothing, != every run with the key); "
+        "MongoDB matches a value against an array's elements (== means 'holds it')."),
     "contains": (
         "SQL Contains is LIKE '%value%' on the JSON text of the value (a substring of a string, "
         "or of the list's JSON: 'I0' matches ['I0_USAXS']); Mongo Contains is equality, which "

@@ -33,7 +33,8 @@ def bdp_docs(replica_ready):
 def matrix(server_url, legacy_url):
     ids = ["noteq-sample", "notin-sample", "eq-stop-exit", "noteq-stop-success", "contains-substring",
            "fulltext[BDP-M9]", "fulltext[M9 AND]", "fulltext[M9 demo]", "fulltext[M9]", "raw-scanid-dup",
-           "scanid-dup", "sort[start.scan_id,1]", "eq-hints-list", "like-plan", "regex-plan"]
+           "scanid-dup", "sort[start.scan_id,1]", "eq-hints-list", "like-plan", "regex-plan",
+           "sort[stop.time,1]", "sort-two-keys", "eq-list-key", "noteq-list-key"]
     cases = [c for c in query_matrix.CASES if c.id in ids]
     assert len(cases) == len(ids)
     return {row["id"]: row for row in query_matrix.run_matrix(server_url, legacy_url, cases)}
@@ -127,3 +128,76 @@ def test_query_types_registered_on_one_layout(matrix):
     assert matrix["eq-hints-list"]["mongo"]["count"] > 0
     assert "400" in matrix["like-plan"]["mongo"]["error"] and matrix["like-plan"]["sql"]["count"] > 0
     assert "400" in matrix["regex-plan"]["sql"]["error"] and matrix["regex-plan"]["mongo"]["count"] > 0
+
+
+# What the TypeScript client sends databroker instead (lib/client/databroker-queries.ts), so that its
+# answers agree with the SQL catalog's: each server behaviour it relies on, pinned here.
+
+
+@pytest.fixture(scope="module")
+def both(server_url, legacy_url):
+    from tiled.client import from_uri
+
+    return {"sql": from_uri(server_url), "mongo": from_uri(legacy_url)}
+
+
+def test_databroker_duplicates_all_returns_every_run_as_the_sql_rewrite(both, bdp_docs):
+    from bluesky_tiled_plugins.queries import ScanID, ScanIDRange
+    from tiled.client.container import Container
+    from tiled.queries import Comparison, Key
+
+    starts, _ = bdp_docs
+    in_range = sum(1700 <= s["scan_id"] < 1800 for s in starts)
+    distinct = len({s["scan_id"] for s in starts if 1700 <= s["scan_id"] < 1800})
+    assert in_range > distinct  # the range holds duplicates
+    mongo, sql = both["mongo"]["bdp2022"], both["sql"]["bdp2022"]
+    assert len(Container.search(mongo, ScanIDRange(1700, 1800))) == distinct  # "latest": one per id
+    assert len(Container.search(mongo, ScanIDRange(1700, 1800, duplicates="all"))) == in_range
+    assert len(sql.search(Comparison("ge", "start.scan_id", 1700)).search(Comparison("lt", "start.scan_id", 1800))) == in_range
+    assert len(Container.search(mongo, ScanID(1595, duplicates="all"))) == len(sql.search(Key("start.scan_id") == 1595)) == 2
+
+
+def test_databroker_regexes_answer_like_contains_and_partial_uid_as_sql(both, bdp_docs):
+    from tiled.queries import Contains, Like, Regex
+
+    mongo, sql = both["mongo"], both["sql"]
+    any_ = r"[\s\S]*"
+    # Like "push%" (ASCII case-insensitive on SQLite) == an anchored case-insensitive regex.
+    assert len(mongo["bdp2022"].search(Regex("plan_name", f"^PUSH{any_}$", case_sensitive=False))) == \
+        len(sql["bdp2022"].search(Like("start.plan_name", "PUSH%"))) == 125
+    # Contains on a list: SQL searches its JSON text; MongoDB's regex searches each element.
+    assert len(mongo["20idb_usaxs"].search(Regex("detectors", f"^{any_}I0{any_}$", case_sensitive=False))) == \
+        len(sql["20idb_usaxs"].search(Contains("start.detectors", "I0"))) > 0
+    # A uid prefix as a regex: any length, every match (partial_uid refuses < 5 characters, and several matches).
+    starts, _ = bdp_docs
+    assert len(mongo["bdp2022"].search(Regex("uid", "^ae76", case_sensitive=False))) == sum(s["uid"].startswith("ae76") for s in starts)
+    assert len(mongo["bdp2022"].search(Regex("uid", "^a", case_sensitive=False))) == sum(s["uid"].startswith("a") for s in starts) > 1
+
+
+def test_databroker_sort_failures_the_client_refuses(matrix):
+    # Listing with a stop key or with two sort keys is a 500 on databroker (KeyError in
+    # MongoAdapter._chunked_find); the client refuses both before sending.
+    for case in ("sort[stop.time,1]", "sort-two-keys"):
+        assert "500" in matrix[case]["mongo"]["error"]
+        assert matrix[case]["sql"]["count"] == 479
+
+
+def test_sql_bare_sort_keys_sort_nothing(both):
+    # A key the run metadata lacks ties every run: SQL keeps insertion order in both directions,
+    # so the client puts start. in front of a bare key (as databroker reads it).
+    sql = both["sql"]["bdp2022"]
+    assert list(sql.sort(("time", -1)).keys()[:3]) == list(sql.keys()[:3])
+    assert list(sql.sort(("start.time", -1)).keys()[:3]) != list(sql.keys()[:3])
+
+
+def test_comparisons_on_list_valued_keys(matrix, bdp_docs):
+    # SQL compares a list as its JSON text; MongoDB matches its elements. The client refuses such
+    # comparisons on SQL (Contains answers alike on both).
+    starts, _ = bdp_docs
+    holding = sum("adsimdet" in s.get("detectors", []) for s in starts)
+    having = sum("detectors" in s for s in starts)
+    assert 0 < holding < having
+    assert matrix["eq-list-key"]["sql"]["count"] == 0
+    assert matrix["eq-list-key"]["mongo"]["count"] == holding
+    assert matrix["noteq-list-key"]["sql"]["count"] == having
+    assert matrix["noteq-list-key"]["mongo"]["count"] == len(starts) - holding
