@@ -8,12 +8,31 @@
  * const page = parseJson(response, SearchPage);        // a TransportResponse's body
  * const structure = parseWith(ArrayStructure, item.attributes.structure, url);
  */
-import { z } from "zod";
 import { TiledError } from "./errors.js";
 import type { TransportResponse } from "./http/types.js";
 
-/** Validate `data` with a zod schema; a failure names the first failing path and the URL. */
-export function parseWith<S extends z.ZodType>(schema: S, data: unknown, url?: string, requestId?: string): z.infer<S> {
+/** One problem a schema found: where, and what. */
+export interface SchemaIssue {
+  readonly path: readonly PropertyKey[];
+  readonly message: string;
+}
+
+/**
+ * What this library asks of a schema: a zod schema is one, and so is anything with the same
+ * `safeParse`. Written out here (not zod's own types) so that the package's declarations do not
+ * pull in zod's: a notebook's first cell type-checks them all (bench/first_cell.py).
+ */
+export interface Parser<T> {
+  safeParse(data: unknown): { success: true; data: T } | { success: false; error: { readonly issues: readonly SchemaIssue[] } };
+}
+
+/** A schema the library exports (RunStart, SearchPage, …): `parse` throws, `safeParse` tells. */
+export interface Schema<T> extends Parser<T> {
+  parse(data: unknown): T;
+}
+
+/** Validate `data` with a schema; a failure names the first failing path and the URL. */
+export function parseWith<T>(schema: Parser<T>, data: unknown, url?: string, requestId?: string): T {
   const result = schema.safeParse(data);
   if (result.success) return result.data;
   const issues = result.error.issues.slice(0, 3).map((issue) => {
@@ -29,7 +48,7 @@ export function parseWith<S extends z.ZodType>(schema: S, data: unknown, url?: s
 }
 
 /** Parse a response body as JSON and validate it; a body that is not JSON is "invalid-response". */
-export function parseJson<S extends z.ZodType>(response: TransportResponse, schema: S, secrets: readonly string[] = []): z.infer<S> {
+export function parseJson<T>(response: TransportResponse, schema: Parser<T>, secrets: readonly string[] = []): T {
   const text = new TextDecoder().decode(response.body);
   let json: unknown;
   try {

@@ -23,6 +23,13 @@ if tar tzf "$OUT/$tarball" | grep -E '\.ts$' | grep -vE '\.d\.ts$' | grep -q . |
   echo "FAILED: the tarball holds sources or tests:" >&2; tar tzf "$OUT/$tarball" | grep -E '/test/|[^d]\.ts$' >&2; exit 1
 fi
 
+# No declaration file imports zod's types: a notebook's first cell type-checks every one the import
+# reaches, and zod's hundred made it 1.6x the kernel's floor (lib/scripts/flatten-declarations.mjs).
+mkdir -p "$OUT/unpacked" && tar xzf "$OUT/$tarball" -C "$OUT/unpacked"
+if grep -rl 'from "zod"' "$OUT/unpacked/package/dist" --include='*.d.ts' | grep -q .; then
+  echo "FAILED: declaration files import zod:" >&2; grep -rl 'from "zod"' "$OUT/unpacked/package/dist" --include='*.d.ts' >&2; exit 1
+fi
+
 cd "$OUT/consumer"
 npm init -y >/dev/null
 npm pkg set type=module   # so .ts files may use top-level await, as the README shows

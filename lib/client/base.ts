@@ -15,11 +15,8 @@ import { MetadataResponse } from "../schemas/node.js";
 import type { StructureFamily } from "../schemas/structures.js";
 import type { RequestOptions } from "../http/types.js";
 import type { Context } from "../context.js";
-import { exportNode, formatsOf } from "./export.js";
 import type { ExportOptions, ExportResult } from "./export.js";
-import { dataSourcesOf, rawExportNode } from "./data-sources.js";
 import type { DataSource, RawExportOptions } from "./data-sources.js";
-import { deleteNode, deleteRevisionOf, patchMetadataOf, replaceMetadataOf, revisionsOf, updateMetadataOf } from "./metadata-update.js";
 import type { DeleteOptions, MetadataRevision, MetadataUpdate, PatchMetadataOptions, UpdateMetadataOptions } from "./metadata-update.js";
 
 export class BaseClient {
@@ -70,55 +67,65 @@ export class BaseClient {
     return new Ctor(this.context, item, this.path);
   }
 
-  // --- export, data sources and writes (issue 20): each delegates to its own module ---------------
+  // --- export, data sources and writes (issue 20): each delegates to its own module, loaded on
+  // first use, so a notebook that only reads does not load them (bench/first_cell.py) -------------
 
   /** The media types this node can be exported as (Python's `node.formats`): `await node.formats`. */
   get formats(): Promise<string[]> {
-    return formatsOf(this);
+    return import("./export.js").then(({ formatsOf }) => formatsOf(this));
   }
 
   /** Write the node to a file in a format the server offers (client/export.ts). */
-  export(path: string, options: ExportOptions = {}): Promise<ExportResult> {
+  async export(path: string, options: ExportOptions = {}): Promise<ExportResult> {
+    const { exportNode } = await import("./export.js");
     return exportNode(this, path, options);
   }
 
   /** Where the node's data is stored: format, structure, files (client/data-sources.ts). */
-  dataSources(options: RequestOptions = {}): Promise<DataSource[]> {
+  async dataSources(options: RequestOptions = {}): Promise<DataSource[]> {
+    const { dataSourcesOf } = await import("./data-sources.js");
     return dataSourcesOf(this, options);
   }
 
   /** Download the files behind the node into `folder`; returns the paths written (client/data-sources.ts). */
-  rawExport(folder: string, options: RawExportOptions = {}): Promise<string[]> {
+  async rawExport(folder: string, options: RawExportOptions = {}): Promise<string[]> {
+    const { rawExportNode } = await import("./data-sources.js");
     return rawExportNode(this, folder, options);
   }
 
   /** Merge `update` into the metadata (DELETE_KEY removes a key); returns the node as it is now (client/metadata-update.ts). */
   async updateMetadata(update: MetadataUpdate, options: UpdateMetadataOptions = {}): Promise<this> {
+    const { updateMetadataOf } = await import("./metadata-update.js");
     return this.withItem(await updateMetadataOf(this, update, options));
   }
 
   /** Send a JSON Patch or JSON Merge Patch as given; returns the node as it is now. */
   async patchMetadata(options: PatchMetadataOptions): Promise<this> {
+    const { patchMetadataOf } = await import("./metadata-update.js");
     return this.withItem(await patchMetadataOf(this, options));
   }
 
   /** Replace the metadata whole (and the specs, if given); returns the node as it is now. */
   async replaceMetadata(metadata: Record<string, unknown>, options: UpdateMetadataOptions = {}): Promise<this> {
+    const { replaceMetadataOf } = await import("./metadata-update.js");
     return this.withItem(await replaceMetadataOf(this, metadata, options));
   }
 
   /** The saved states of the metadata, oldest first (Python's `metadata_revisions`). */
-  metadataRevisions(options: RequestOptions = {}): Promise<MetadataRevision[]> {
+  async metadataRevisions(options: RequestOptions = {}): Promise<MetadataRevision[]> {
+    const { revisionsOf } = await import("./metadata-update.js");
     return revisionsOf(this, options);
   }
 
   /** Delete one saved state (Python's `metadata_revisions.delete_revision(n)`). */
-  deleteRevision(revisionNumber: number, options: RequestOptions = {}): Promise<void> {
+  async deleteRevision(revisionNumber: number, options: RequestOptions = {}): Promise<void> {
+    const { deleteRevisionOf } = await import("./metadata-update.js");
     return deleteRevisionOf(this, revisionNumber, options);
   }
 
   /** Delete the node (`recursive` for a container's contents, `externalOnly: false` for data the server stores). */
-  delete(options: DeleteOptions = {}): Promise<void> {
+  async delete(options: DeleteOptions = {}): Promise<void> {
+    const { deleteNode } = await import("./metadata-update.js");
     return deleteNode(this, options);
   }
 

@@ -30,9 +30,7 @@ import { BaseClient } from "./base.js";
 import type { Context } from "../context.js";
 import { asKind, clientForItem, withArticle } from "./kinds.js";
 import type { ClientKind, ClientKinds } from "./kinds.js";
-import { createAppendableTableNode, createContainerNode, writeArrayNode, writeTableNode } from "./write.js";
 import type { AppendableTableOptions, NodeOptions, WriteArrayOptions } from "./write.js";
-import { searchDeepFrom } from "./search-deep.js";
 import type { SearchDeepOptions } from "./search-deep.js";
 import type { Schema, Table } from "apache-arrow";
 import type { TypedArray } from "../dtype.js";
@@ -330,30 +328,35 @@ export class Container extends BaseClient {
 
   /** A new container under this one (Python's `create_container`); `key` undefined: the server picks one. */
   async createContainer(key: string | undefined, options: NodeOptions = {}): Promise<Container> {
+    const { createContainerNode } = await import("./write.js");
     const item = await createContainerNode(this, key, options);
     return asKind(clientForItem(this.context, item, [...this.path, item.id]), "container", this.context.structureClients);
   }
 
   /** A new array node holding `data` (Python's `write_array`): every numeric dtype, big arrays in blocks. */
   async writeArray(key: string | undefined, data: TypedArray, options: WriteArrayOptions = {}): Promise<ArrayClient> {
+    const { writeArrayNode } = await import("./write.js");
     const item = await writeArrayNode(this, key, data, options);
     return asKind(clientForItem(this.context, item, [...this.path, item.id]), "array", this.context.structureClients);
   }
 
   /** A new table node holding an Arrow table, stored as Parquet (Python's `write_table`). */
   async writeTable(key: string | undefined, table: Table, options: NodeOptions = {}): Promise<TableClient> {
+    const { writeTableNode } = await import("./write.js");
     const item = await writeTableNode(this, key, table, options);
     return asKind(clientForItem(this.context, item, [...this.path, item.id]), "table", this.context.structureClients);
   }
 
   /** An empty table stored in SQL, filled with `appendPartition` (Python's `create_appendable_table`). */
   async createAppendableTable(key: string | undefined, schema: Schema, options: AppendableTableOptions = {}): Promise<TableClient> {
+    const { createAppendableTableNode } = await import("./write.js");
     const item = await createAppendableTableNode(this, key, schema, options);
     return asKind(clientForItem(this.context, item, [...this.path, item.id]), "table", this.context.structureClients);
   }
 
   /** Every node below this one, at any depth, matching all `queries` (Python's `search_deep`). */
-  searchDeep(queries: readonly Query[], options: SearchDeepOptions = {}): Promise<BaseClient[]> {
+  async searchDeep(queries: readonly Query[], options: SearchDeepOptions = {}): Promise<BaseClient[]> {
+    const { searchDeepFrom } = await import("./search-deep.js");
     return searchDeepFrom(this, queries, options);
   }
 

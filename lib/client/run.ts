@@ -12,10 +12,10 @@
  * await run.streamNames();          // ["primary"]
  * const primary = await run.stream("primary");
  */
-import type { z } from "zod";
 import { TiledError, isTiledError } from "../errors.js";
 import { RunStart, RunStop } from "../schemas/bluesky.js";
 import { parseWith } from "../parse.js";
+import type { Parser } from "../parse.js";
 import type { RequestOptions } from "../http/types.js";
 import type { BaseClient } from "./base.js";
 import { Container } from "./container.js";
@@ -37,8 +37,19 @@ export class BlueskyRun extends Container {
    * const start = run.startWith({ title: z.string(), sample_thickness_mm: z.number().optional() });
    * start.title;   // string
    */
-  startWith<T extends z.ZodRawShape>(shape: T) {
-    return parseWith(RunStart.extend(shape), this.metadata.start, this.uri);
+  startWith<S extends Record<string, Parser<unknown>>>(shape: S): RunStart & { [K in keyof S]: S[K] extends Parser<infer T> ? T : never } {
+    const start = this.start;
+    const out: Record<string, unknown> = { ...start };
+    for (const [key, schema] of Object.entries(shape)) {
+      const result = schema.safeParse(start[key]);
+      if (!result.success) {
+        const why = result.error.issues.map((issue) => issue.message).join("; ");
+        throw new TiledError("invalid-response", `The run's start document does not match the schema given to startWith at ${key}: ${why}.`, { url: this.uri });
+      }
+      out[key] = result.data;
+    }
+    // Each key was checked by its own schema just above; the object's type says what they gave.
+    return out as RunStart & { [K in keyof S]: S[K] extends Parser<infer T> ? T : never };
   }
 
   /** The run stop document, or null while the run has not ended (Python: `run.stop`). */

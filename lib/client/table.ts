@@ -23,7 +23,6 @@ import type { RequestOptions } from "../http/types.js";
 import { badInput } from "../errors.js";
 import { BaseClient } from "./base.js";
 import type { Context } from "../context.js";
-import { appendPartitionTo } from "./write.js";
 
 export const ARROW_MIME_TYPE = "application/vnd.apache.arrow.file";
 
@@ -76,7 +75,8 @@ export class TableClient extends BaseClient {
   }
 
   /** Append rows to partition `partition` of an appendable table (Python's `append_partition`); not idempotent. */
-  appendPartition(partition: number, table: Table, options: RequestOptions = {}): Promise<void> {
+  async appendPartition(partition: number, table: Table, options: RequestOptions = {}): Promise<void> {
+    const { appendPartitionTo } = await import("./write.js");
     return appendPartitionTo(this, this.structure.columns, this.npartitions, partition, table, options);
   }
 

@@ -281,10 +281,11 @@ function tableStructure(schema: Schema, npartitions: number): unknown {
 function checkTable(table: unknown, what: string): Table {
   if (!(table instanceof Table)) throw badInput(`${what} takes an apache-arrow Table (tableFromArrays({...}), tableFromIPC(bytes)), not ${table === null ? "null" : typeof table}.`);
   // apache-arrow's Table passes `instanceof` across its CommonJS and ESM copies, but a table of the
-  // other copy serializes to an Arrow file whose footer the server rejects (500). Under tslab a
-  // notebook's `import "apache-arrow"` loads the CommonJS copy; this library, the ESM one.
+  // other copy serializes to an Arrow file whose footer the server rejects (500). The package ships
+  // both builds so each consumer shares its own copy (tslab: CommonJS; ESM scripts: ESM); a table
+  // built by the other one still ends up here when a program mixes require and import.
   if (Object.getPrototypeOf(table) !== Table.prototype) {
-    throw badInput(`${what}: this Table was built by another copy of apache-arrow (CommonJS, as tslab loads it) and would be written corrupted. Build it with the copy tiled-client uses: import { arrow } from "tiled-client"; new arrow.Table({ … }) or arrow.tableFromArrays({ … }).`);
+    throw badInput(`${what}: this Table was built by another copy of apache-arrow (its CommonJS and ESM builds are two copies) and would be written corrupted. Build it with the copy tiled-client uses: import { arrow } from "tiled-client"; arrow.tableFromArrays({ … }).`);
   }
   const names = table.schema.fields.map((f) => f.name);
   const dup = names.find((n, i) => names.indexOf(n) !== i);

@@ -22,13 +22,13 @@
  * const about = await transport.getJson(`${baseUrl}/api/v1/`, About);
  * const bytes = await transport.getBytes(url, { accept: "application/octet-stream", expectedBytes: 4096 });
  */
-import type { z } from "zod";
 import type { Credentials } from "../auth/credentials.js";
 import type { Config } from "../config.js";
 import { checkTimeoutMs } from "../config.js";
 import { TiledError, redactText } from "../errors.js";
 import { apiKeyInUrl, originOf } from "../urls.js";
 import { parseJson } from "../parse.js";
+import type { Parser } from "../parse.js";
 import { errorFromResponse, failedRequest } from "../response-errors.js";
 import { fetchHttp } from "./node-fetch.js";
 import { socketHttp } from "./socket-get.js";
@@ -137,13 +137,13 @@ export class Transport {
   }
 
   /** GET a URL and return its JSON body, validated by `schema`. Errors name the zod path and the URL. */
-  async getJson<S extends z.ZodType>(url: string, schema: S, options: RequestOptions = {}): Promise<z.infer<S>> {
+  async getJson<T>(url: string, schema: Parser<T>, options: RequestOptions = {}): Promise<T> {
     const response = await this.send({ url, accept: "application/json" }, options, { maxBytes: this.config.maxJsonBytes });
     return parseJson(response, schema, this.secretsFor(url));
   }
 
   /** Send a JSON body (POST, PUT, PATCH) and return the JSON answer, validated by `schema`. */
-  async sendJson<S extends z.ZodType>(method: "POST" | "PUT" | "PATCH" | "DELETE", url: string, body: unknown, schema: S, options: RequestOptions & { contentType?: string } = {}): Promise<z.infer<S>> {
+  async sendJson<T>(method: "POST" | "PUT" | "PATCH" | "DELETE", url: string, body: unknown, schema: Parser<T>, options: RequestOptions & { contentType?: string } = {}): Promise<T> {
     const payload = body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(body));
     const response = await this.send({ method, url, accept: "application/json", body: payload, contentType: payload ? (options.contentType ?? "application/json") : undefined }, options, {
       maxBytes: this.config.maxJsonBytes,
