@@ -3,7 +3,7 @@
     bin/replica generate [--force] [--catalog NAME ...]
     bin/replica ensure
     bin/replica start [--layout sql|mongo | --writable] [--port N]
-    bin/replica stop [--layout sql|mongo | --writable] | status | url [--layout sql|mongo | --writable]
+    bin/replica stop [--layout sql|mongo | --writable | --all] | status | url [--layout sql|mongo | --writable]
     bin/replica start --auth password|oidc|proxied-oidc [--port N] [--access-token-seconds S]
                       [--refresh-token-seconds S] [--session-seconds S] [--oidc-issuer URL]
     bin/replica stop --auth MODE | url --auth MODE | auth-users --auth MODE [--path]
@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
                             f"--layout mongo: $REPLICA_LEGACY_PORT or {config.LEGACY_DEFAULT_PORT}; "
                             f"--writable: $REPLICA_WRITABLE_PORT or {config.WRITABLE_DEFAULT_PORT})")
     stop = commands.add_parser("stop", help="stop the server that `start` started")
+    stop.add_argument("--all", action="store_true", dest="all_servers",
+                      help="stop every server of this var/replica: both replicas, the writable one, "
+                           "the authenticated ones and the identity provider")
     commands.add_parser("status", help="server and catalog state, as JSON")
     url = commands.add_parser("url", help="print the running server's URL")
     for sub in (start, stop, url):
@@ -144,7 +147,18 @@ def main(argv=None) -> int:
         elif args.command == "stop":
             from . import service
 
-            service.stop(layout=_layout(args))
+            if args.all_servers:
+                from . import auth, idp
+
+                for layout in ("sql", "mongo", "writable", *(service.auth_layout(m) for m in auth.AUTH_MODES)):
+                    if service.running(layout):
+                        print(f"{service._what(layout)}: ", end="", file=sys.stderr)
+                        service.stop(layout=layout, log=lambda msg: print(msg, file=sys.stderr))
+                if idp.running():
+                    print("the identity provider: ", end="", file=sys.stderr)
+                    idp.stop()
+            else:
+                service.stop(layout=_layout(args))
         elif args.command == "auth-users":
             from . import auth
 

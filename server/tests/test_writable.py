@@ -182,6 +182,21 @@ def test_cli_start_url_status_stop_and_wipe(tmp_path):
     assert not (tmp_path / "writable-server.json").exists()
 
 
+def test_stop_all_stops_every_server_it_started(tmp_path):
+    """`bin/replica stop --all`: the servers of this var/replica, each by its recorded PID."""
+    env = dict(os.environ, REPLICA_VAR=str(tmp_path), REPLICA_AUTH_DIR=str(tmp_path / "auth"))
+    port = free_port()
+    started = run_replica("start", "--writable", "--port", str(port), env=env)
+    assert started.returncode == 0, started.stderr
+    stopped = run_replica("stop", "--all", env=env)
+    assert stopped.returncode == 0, stopped.stderr
+    assert "the writable replica server: stopped" in stopped.stderr
+    assert run_replica("url", "--writable", env=env).returncode == 1
+    # Nothing running: nothing to say, and no error.
+    again = run_replica("stop", "--all", env=env)
+    assert again.returncode == 0 and again.stderr == ""
+
+
 def test_cli_writable_refusals(tmp_path):
     env = dict(os.environ, REPLICA_VAR=str(tmp_path))
     both = run_replica("start", "--writable", "--layout", "mongo", env=env)
