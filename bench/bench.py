@@ -30,7 +30,10 @@ which is the limit the server sets.
   io        a 1.07 GB float64 array exported (to a file) and uploaded (writeArray) on a writable
               server of its own: lib | tiled's Python client | curl sending the same requests (bench/io_case.py)
 
-Usage: python bench/bench.py [--reps N] [--diag-reps N] [--pg-reps N] [--cases a,b,c,cpg,e,live,io] [--live-events N] [--io-reps N]
+  nb    a notebook's first cell under tslab (importing tiled-client) against the kernel's floor
+              (a first cell importing only apache-arrow): bench/first_cell.py
+
+Usage: python bench/bench.py [--reps N] [--diag-reps N] [--pg-reps N] [--cases a,b,c,cpg,e,live,io,auth,nb] [--live-events N] [--io-reps N]
 """
 from __future__ import annotations
 
@@ -1227,16 +1230,24 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=5, help="repetitions per client and case (default 5)")
     parser.add_argument("--diag-reps", type=int, default=3, help="repetitions of the diagnostics (default 3)")
     parser.add_argument("--pg-reps", type=int, default=3, help="repetitions of case c on PostgreSQL, whose walks are 10x longer (default 3)")
-    parser.add_argument("--cases", default="a,b,c,cpg,e,live,io,auth", help="comma-separated subset of a,b,c,cpg,e,live,io,auth (default all)")
+    parser.add_argument("--cases", default="a,b,c,cpg,e,live,io,auth,nb", help="comma-separated subset of a,b,c,cpg,e,live,io,auth,nb (default all)")
     parser.add_argument("--io-reps", type=int, default=1, help="repetitions of case io (default 1: each moves 6 GB)")
     parser.add_argument("--live-events", type=int, default=1000, help="events per live run in case (live) (default 1000)")
     parser.add_argument("--live-reps", type=int, default=1, help="live runs in case (live) (default 1: a run of 1000 events takes about a minute)")
     parser.add_argument("--report-only", metavar="RESULTS_JSON", help="print the report of a saved run (var/bench/results/*.json) again")
     args = parser.parse_args()
     cases = set(args.cases.split(","))
-    unknown = cases - {"a", "b", "c", "cpg", "e", "live", "io", "auth"}
+    unknown = cases - {"a", "b", "c", "cpg", "e", "live", "io", "auth", "nb"}
     if unknown:
         parser.error(f"unknown case(s) {sorted(unknown)}")
+    if "nb" in cases and not args.report_only:
+        # Case (nb), a notebook's first cell under tslab against the kernel's floor (bench/first_cell.py).
+        import first_cell
+
+        cases.discard("nb")
+        status = first_cell.main(["--reps", str(max(args.reps, 5))])
+        if not cases:
+            return status
     if "auth" in cases and not args.report_only:
         # Case (auth), logging in, has servers and a report of its own (bench/auth_bench.py).
         import auth_bench

@@ -57,11 +57,11 @@ def run_cell(code: str, cwd: Path) -> tuple[float, float]:
         km.shutdown_kernel(now=True)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--old", type=Path, help="a checkout whose notebooks import ./lib/index (TypeScript)")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     WORK.mkdir(parents=True, exist_ok=True)
     variants = {
         "floor: import apache-arrow": (FLOOR, WORK),
