@@ -33,7 +33,11 @@ start_replica lab --layout mongo
 export TILED_LEGACY_URL=${TILED_LEGACY_URL:-$(bin/replica url --layout mongo)}
 start_replica lab --writable   # notebook 08 uploads to it
 export TILED_WRITABLE_URL=${TILED_WRITABLE_URL:-$(bin/replica url --writable)}
+source scripts/auth_replicas.sh   # notebook 07's servers behind a login, and its replica user's password
+start_auth_replicas lab
 say lab "JupyterLab on http://127.0.0.1:$port/lab (the address with its login token follows below;"
-say lab "another port: bash scripts/lab.sh --port N). Stop it with Ctrl-C; the replicas keep running (bin/replica stop)."
-exec jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port="$port" --ServerApp.port_retries=0 \
+say lab "another port: bash scripts/lab.sh --port N). Stop it with Ctrl-C; the replicas keep running (bin/replica stop --all)."
+# The kernels get the replica user's password (TILED_PASSWORD) for notebook 07, as the main job's do;
+# it is a throwaway account of a server on 127.0.0.1, never a real one.
+with_notebook_logins jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.port="$port" --ServerApp.port_retries=0 \
   --ServerApp.root_dir="$ROOT/notebooks" $( [ "$(id -u)" = 0 ] && echo --allow-root ) "${extra[@]}"
