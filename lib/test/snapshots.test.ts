@@ -112,6 +112,28 @@ describe("snapshots", () => {
   });
 });
 
+describe("a text export that names files by absolute path", () => {
+  it("is recorded with the project's path as a placeholder, replayed with the clone's own, and hashed the same way", async () => {
+    const recordedRoot = "/work/main";
+    const body = `{"name": "start"}\n{"name": "resource", "root": "${recordedRoot}/var/replica/detectors"}\n`;
+    const server = await serve((_req, res) => {
+      res.writeHead(200, { "Content-Type": "application/json-seq" });
+      res.end(body);
+    });
+    const dir = tempDir();
+    const url = `${server.url}/api/v1/container/full/run?format=application%2Fjson-seq`;
+    const rec = new Context({ baseUrl: server.url, http: snapshotHttp({ mode: "record", dir, baseUrl: server.url, projectRoot: recordedRoot }) });
+    await rec.transport.getBytes(url, { accept: "application/json-seq" });
+    const [entry] = listSnapshots(dir);
+    expect(entry.rootPlaceholder).toBe(true);
+    expect(fs.readFileSync(path.join(path.dirname(entry.file), entry.bodyFile ?? ""), "utf8")).toContain("{{PROJECT_ROOT}}/var/replica");
+    const clone = "/tmp/ci-clone";
+    const replay = new Context({ baseUrl: "http://127.0.0.1:9", http: snapshotHttp({ mode: "replay", dir, baseUrl: "http://127.0.0.1:9", projectRoot: clone }) });
+    const replayed = new TextDecoder().decode(await replay.transport.getBytes(`http://127.0.0.1:9/api/v1/container/full/run?format=application%2Fjson-seq`, { accept: "application/json-seq" }));
+    expect(replayed).toBe(body.replace(recordedRoot, clone));
+  });
+});
+
 describe("writes: the method and the writes before a request are part of its key", () => {
   it("a GET after a PUT is recorded apart from the same GET before it, and each replays its own answer", async () => {
     let title = "old";

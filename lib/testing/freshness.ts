@@ -16,7 +16,7 @@ import { createHash } from "node:crypto";
 
 import type { ClientOptions } from "../config.js";
 import { Context } from "../context.js";
-import { BASE_URL_PLACEHOLDER, PROJECT_ROOT_PLACEHOLDER, listSnapshots } from "./snapshots.js";
+import { BASE_URL_PLACEHOLDER, PROJECT_ROOT_PLACEHOLDER, listSnapshots, withRootPlaceholder } from "./snapshots.js";
 import type { SnapshotEntry } from "./snapshots.js";
 
 /**
@@ -125,7 +125,8 @@ export async function checkSnapshots(options: CheckSnapshotsOptions): Promise<Fr
       continue;
     }
     if (entry.bodyFile !== undefined) {
-      const sha = createHash("sha256").update(response.body).digest("hex");
+      const body = entry.rootPlaceholder ? (withRootPlaceholder(response.body, entry.contentType, root) ?? response.body) : response.body;
+      const sha = createHash("sha256").update(body).digest("hex");
       if (sha !== entry.sha256) report(`${entry.request.path}: binary body changed (${entry.bodyBytes} bytes recorded, ${response.body.byteLength} now)`);
       continue;
     }

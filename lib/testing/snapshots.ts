@@ -70,6 +70,11 @@ export interface SnapshotEntry {
   body?: unknown;
   /** The file holding the raw body, beside this one (other responses). */
   bodyFile?: string;
+  /**
+   * The raw body is text in which the project's absolute path was replaced by the placeholder
+   * (a run exported as json-seq names its detector files by absolute path): put back on replay.
+   */
+  rootPlaceholder?: boolean;
   bodyBytes?: number;
   sha256?: string;
 }
@@ -189,6 +194,19 @@ export function redactBytes(body: Uint8Array, secrets: readonly string[]): Uint8
   return out ? new Uint8Array(out.buffer, out.byteOffset, out.byteLength) : body;
 }
 
+/** Text types whose bodies may name files by absolute path (exports: json-seq, CSV, plain text). */
+const TEXT_TYPES = /^text\/|json-seq|ndjson/;
+
+/**
+ * A text body with the project's absolute path replaced by the placeholder, so a recording made in
+ * /work/main replays (and stays fresh) in any clone; undefined when there is nothing to replace.
+ */
+export function withRootPlaceholder(body: Uint8Array, contentType: string, projectRoot: string | undefined): Uint8Array | undefined {
+  if (!projectRoot || !TEXT_TYPES.test(contentType)) return undefined;
+  const text = new TextDecoder().decode(body);
+  return text.includes(projectRoot) ? new TextEncoder().encode(replaceAll(text, projectRoot, PROJECT_ROOT_PLACEHOLDER)) : undefined;
+}
+
 function tryParseJson(body: Uint8Array): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(body));
@@ -237,6 +255,9 @@ export class SnapshotStore {
     let body: Uint8Array;
     if (entry.bodyFile !== undefined) {
       body = new Uint8Array(fs.readFileSync(path.join(path.dirname(stem), entry.bodyFile)));
+      if (entry.rootPlaceholder && this.projectRoot) {
+        body = new TextEncoder().encode(replaceAll(new TextDecoder().decode(body), PROJECT_ROOT_PLACEHOLDER, this.projectRoot));
+      }
     } else {
       let text = JSON.stringify(entry.body);
       text = replaceAll(text, BASE_URL_PLACEHOLDER, baseUrl);
@@ -254,7 +275,8 @@ export class SnapshotStore {
     const entry: SnapshotEntry = { request: key, status: response.status, contentType };
     const kept = Object.fromEntries(KEPT_HEADERS.map((name) => [name, response.headers.get(name)]).filter((pair): pair is [string, string] => pair[1] !== null));
     if (Object.keys(kept).length) entry.headers = kept;
-    const json = contentType.includes("json") ? tryParseJson(response.body) : undefined;
+    // JSON documents only: json-seq and ndjson are streams of documents, kept as their bytes.
+    const json = contentType.includes("json") && !TEXT_TYPES.test(contentType) ? tryParseJson(response.body) : undefined;
     if (json !== undefined) {
       let text = JSON.stringify(redactSecretFields(json));
       for (const secret of secrets) text = replaceAll(text, secret, SECRET_PLACEHOLDER);
@@ -263,7 +285,12 @@ export class SnapshotStore {
       entry.body = JSON.parse(text);
     } else {
       const binName = `${path.basename(stem)}.bin`;
-      const body = redactBytes(response.body, secrets);
+      let body = redactBytes(response.body, secrets);
+      const rooted = withRootPlaceholder(body, contentType, this.projectRoot);
+      if (rooted !== undefined) {
+        body = rooted;
+        entry.rootPlaceholder = true;
+      }
       writeAtomic(path.join(path.dirname(stem), binName), body);
       entry.bodyFile = binName;
       entry.bodyBytes = body.byteLength;
