@@ -29,6 +29,18 @@ describe("snapshots", () => {
     expect(firstDifference({ a: [1, 2] }, { a: [1, 2, 3] })).toBe("$.a: 2 items recorded, 3 now");
   });
 
+  it("an about answer that gained the lazily listed xarray_coord formats is still fresh; any other new format is not", async () => {
+    let formats: Record<string, string[]> = { xarray_dataset: ["application/x-hdf5"] };
+    const server = await serve((_req, res) => sendJson(res, 200, { formats, aliases: Object.fromEntries(Object.keys(formats).map((k) => [k, {}])) }));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "snap-"));
+    const rec = new Context({ baseUrl: server.url, http: snapshotHttp({ mode: "record", dir, baseUrl: server.url }) });
+    await rec.transport.getJson(`${server.url}/api/v1/`, z.unknown());
+    formats = { ...formats, xarray_coord: ["application/x-hdf5"], xarray_data_var: ["application/x-hdf5"] };
+    expect((await checkSnapshots({ baseUrl: server.url, dir })).stale).toEqual([]);
+    formats = { ...formats, table: ["text/csv"] };
+    expect((await checkSnapshots({ baseUrl: server.url, dir })).stale).toHaveLength(1);
+  });
+
   it("writes, and reads recorded after a write, are left to the notebook that made them", async () => {
     let title = "old";
     const server = await serve((req, res) => {

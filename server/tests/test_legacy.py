@@ -301,6 +301,20 @@ def throwaway(tmp_path_factory):
         stop_server(process)
 
 
+def test_about_formats_grow_as_the_server_serves_new_specs(throwaway):
+    """Quirk: a fresh legacy server's GET /api/v1/ lists formats for `xarray_dataset` but not for
+    `xarray_coord` (nor `xarray_data_var`); serving a node of that spec adds it. So "about" depends on
+    the server's history, and the snapshots' freshness check leaves those two keys out (freshness.ts)."""
+    url, _key = throwaway
+    uid = "11111111-1111-4111-8111-111111111111"
+    with httpx.Client(base_url=f"{url}/api/v1", timeout=60) as http:
+        before = http.get("/").json()
+        assert "xarray_coord" not in before["formats"] and "xarray_coord" not in before["aliases"]
+        assert http.get(f"/array/full/bdp2022/{uid}/primary/data/time").status_code == 200
+        after = http.get("/").json()
+        assert "xarray_coord" in after["formats"] and "xarray_coord" in after["aliases"]
+
+
 def test_post_with_key_accepted(throwaway):
     url, key = throwaway
     auth = {"Authorization": f"Apikey {key}"}
