@@ -25,6 +25,9 @@ from pathlib import Path
 from jupyter_client.manager import start_new_kernel
 
 ROOT = Path(__file__).resolve().parent.parent
+# The project registers the tslab kernel under .jupyter/ only (scripts/setup.sh), never in the
+# user's Jupyter path: look there when the caller did not source scripts/env.sh.
+os.environ.setdefault("JUPYTER_PATH", str(ROOT / ".jupyter" / "share" / "jupyter"))
 WORK = ROOT / "var" / "bench" / "nb"
 
 FLOOR = 'import { tableFromArrays } from "apache-arrow";\nconsole.log(typeof tableFromArrays);'

@@ -8,6 +8,8 @@ if [ ! -x .venv/bin/python ] || [ ! -d node_modules/apache-arrow ]; then
   echo "bench: the environment is not set up; run: bash scripts/setup.sh" >&2
   exit 1
 fi
+# The tslab kernel is registered in the project-local Jupyter path only (case nb needs it).
+source scripts/env.sh
 mkdir -p var/bench/logs
 # Cases live, io and auth write their own runs, arrays and logins: they need no benchmark data.
 cases=a,b,c,cpg,e,live,io,auth; prev=""
