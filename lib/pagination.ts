@@ -48,10 +48,12 @@ export interface PaginateOptions extends RequestOptions {
 }
 
 /**
- * Make sure `fields`, when given, includes `count`. Without it tiled 0.2.20 reports an estimated
- * `meta.count` (101 for a 503-run catalog) and, with an explicit sort (offset paging), sets
- * `links.next` to null once offset + limit passes that estimate, so a walk stops early. An empty
- * `fields=` (ids only) becomes `fields=count&fields=structure_family` (`fields=count` alone returns no items).
+ * Make sure `fields`, when given, includes `count`, for a hand-built search URL (`requestsTiled`):
+ * without it tiled 0.2.20 reports an estimated `meta.count` (101 for a 503-run catalog) and, with an
+ * explicit sort (offset paging), sets `links.next` to null once offset + limit passes that estimate.
+ * An empty `fields=` (ids only) becomes `fields=count&fields=structure_family` (`fields=count` alone
+ * returns no items). `paginate` does not use it: `count` among the fields also makes tiled count
+ * every listed container's children, one query per item (see the count request in `paginate`).
  */
 export function withCountField(params: readonly [string, string][]): [string, string][] {
   const fields = params.filter(([name]) => name === "fields").map(([, value]) => value);
@@ -81,9 +83,14 @@ function pageParams(link: string): [string, string][] {
  *
  * A server whose next links never end is stopped, with an invalid-response error, by two bounds:
  * progress (a page that holds only keys already seen) and the count it announced (more items than
- * an exact `meta.count`, which tiled gives when `count` is among the fields: always on the first
- * page, and on every page by default), counted again once before giving up, since a live catalog
- * grows while it is walked.
+ * an exact `meta.count`, which tiled gives when `count` is among the fields: on every page by
+ * default; when the fields leave it out, from one count-only request sent beside the first page),
+ * counted again once before giving up, since a live catalog grows while it is walked.
+ *
+ * The bound is asked for apart (`fields=count` alone, which tiled answers with a COUNT and no
+ * items) rather than by adding `count` to the first page's fields: tiled 0.2.20 then also counts
+ * the children of every container on that page (`construct_resource`), one query per item, which
+ * made the first page of a 2,500-key walk cost 400 ms instead of 20 (bench/README.md, case c).
  */
 export async function* paginate(transport: Transport, searchUrl: string, options: PaginateOptions = {}): AsyncGenerator<SearchPage> {
   const pageSize = checkPageSize(options.pageSize ?? DEFAULT_PAGE_LIMIT);
@@ -100,7 +107,7 @@ export async function* paginate(transport: Transport, searchUrl: string, options
   const keys = new Set<string>();
   const fields = fixed.filter(([name]) => name === "fields").map(([, value]) => value);
   // Without `count` among the fields, tiled only estimates meta.count (a lower bound, 101 for a
-  // 503-run catalog); the first page asks for the exact count, so the walk has a bound.
+  // 503-run catalog); a count-only request beside the first page gives the walk its bound.
   const exactEveryPage = fields.length === 0 || fields.includes("count");
   let announced: number | undefined;
   /** The count now (one light request), when the pages hold more than announced: a live catalog grows. */
@@ -110,17 +117,24 @@ export async function* paginate(transport: Transport, searchUrl: string, options
     return typeof answer.meta.count === "number" ? answer.meta.count : undefined;
   };
   for (let first = true; ; first = false) {
-    const url = withParams(base, [...page, ...(first && !exactEveryPage ? withCountField(fixed) : fixed)]);
+    const url = withParams(base, [...page, ...fixed]);
     if (seen.has(url)) {
       throw new TiledError("invalid-response", "The server's next link points back to a page already read; stopping instead of looping.", { url });
     }
     seen.add(url);
-    const result = await transport.getJson(url, SearchPage, options);
+    let result: SearchPage;
+    if (first && !exactEveryPage) {
+      const [answer, exact] = await Promise.all([transport.getJson(url, SearchPage, options), recount()]);
+      result = answer;
+      announced = exact;
+    } else {
+      result = await transport.getJson(url, SearchPage, options);
+    }
     if (result.data.length > 0 && result.data.every((item) => keys.has(item.id))) {
       throw new TiledError("invalid-response", `The server's next link gave a page of ${result.data.length} entries all seen before; stopping instead of looping.`, { url });
     }
     for (const item of result.data) keys.add(item.id);
-    if ((exactEveryPage || first) && typeof result.meta.count === "number") announced = Math.max(announced ?? 0, result.meta.count);
+    if (exactEveryPage && typeof result.meta.count === "number") announced = Math.max(announced ?? 0, result.meta.count);
     if (announced !== undefined && itemsRead + result.data.length > announced) {
       const now = await recount();
       if (now !== undefined && now > announced) announced = now;
