@@ -231,7 +231,8 @@ class Clients:
 
     def node_idle(self) -> dict:
         out = subprocess.run(
-            [NODE, "-e", "process.stdout.write(String(process.resourceUsage().maxRSS * 1024))"],
+            # VmHWM, the process's own peak (getrusage's maxRSS starts at this Python process's).
+            [NODE, "-e", "process.stdout.write(String(Number(/VmHWM:\\s+(\\d+)/.exec(require('fs').readFileSync('/proc/self/status', 'utf8'))[1]) * 1024))"],
             capture_output=True, text=True, check=True,
         ).stdout
         return {"seconds": 0.0, "bytes": 0, "maxRssBytes": int(out)}

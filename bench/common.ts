@@ -8,6 +8,7 @@
  * ... the timed work ...
  * emit({ ...timer.stop(), bytes });                  // seconds (wall) and cpuSeconds (this process)
  */
+import { readFileSync } from "node:fs";
 
 export interface DriverResult {
   /** Wall time of the timed section only (no process start-up, no module loading). */
@@ -54,8 +55,18 @@ export function requireArg(args: Record<string, string>, name: string): string {
   return value;
 }
 
-/** Peak resident set size of this process so far, in bytes (resourceUsage reports KiB). */
+/**
+ * Peak resident set size of this process so far, in bytes: VmHWM from /proc/self/status, the peak of
+ * this process's own memory. getrusage's maxRSS is not that on Linux: a process started by a larger
+ * one (the bench's Python) begins with its parent's peak, so an idle node read 83-157 MB instead of 43.
+ */
 export function maxRssBytes(): number {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync("/proc/self/status", "utf8"));
+    if (hwm) return Number(hwm[1]) * 1024;
+  } catch {
+    // not Linux: fall back to getrusage
+  }
   return process.resourceUsage().maxRSS * 1024;
 }
 

@@ -17,6 +17,15 @@ import time
 
 from tiled.client import from_uri
 
+def peak_rss_bytes() -> int:
+    """This process's own peak RSS (VmHWM): getrusage's ru_maxrss starts at the parent's peak on Linux."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 
 def main() -> None:
     p = argparse.ArgumentParser()
@@ -108,7 +117,7 @@ def main() -> None:
     sub.disconnect(wait=False)
     print(json.dumps({"seconds": live_seconds, "cpuSeconds": live_cpu, "bytes": 0, "rows": len(recv), "run": state.get("run"),
                       "replayRows": replay_rows[0], "replaySeconds": replay_seconds, "replayCpuSeconds": replay_cpu,
-                      "maxRssBytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}), flush=True)
+                      "maxRssBytes": peak_rss_bytes()}), flush=True)
 
 
 if __name__ == "__main__":
