@@ -28,12 +28,12 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from procutil import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "var" / "bench"
@@ -47,23 +47,6 @@ ACCESS_S = 5
 def say(text: str) -> None:
     print(text, flush=True)
 
-
-def free_port() -> int:
-    """A free port on 127.0.0.1: one of $REPLICA_TEST_PORTS ("8200-8229") when set, else any."""
-    wanted = os.environ.get("REPLICA_TEST_PORTS", "").strip()
-    if wanted:
-        low, _, high = wanted.partition("-")
-        for port in range(int(low), int(high or low) + 1):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-        raise SystemExit(f"no free port in REPLICA_TEST_PORTS={wanted}")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Servers:

@@ -45,7 +45,6 @@ import re
 import resource
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -56,6 +55,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from proxy import RecordingProxy  # noqa: E402
 import io_case  # noqa: E402
+from procutil import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "var" / "bench"
@@ -101,11 +101,6 @@ def command_output(cmd: list[str]) -> str:
     except OSError as err:
         return f"unavailable ({err})"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_json(cmd: list[str], env: dict | None = None, timeout: float = 900) -> dict:

@@ -30,12 +30,12 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+from procutil import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 IO = ROOT / "var" / "bench" / "io"
@@ -55,11 +55,6 @@ BLOCK_ROWS = 100_000_000 // ROW
 def say(msg: str = "") -> None:
     print(msg, flush=True)
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def sha256(path: Path) -> str:

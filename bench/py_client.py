@@ -19,17 +19,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sys
 import time
-
-def peak_rss_bytes() -> int:
-    """This process's own peak RSS (VmHWM): getrusage's ru_maxrss starts at the parent's peak on Linux."""
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) * 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+from procutil import peak_rss_bytes
 
 
 

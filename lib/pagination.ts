@@ -110,7 +110,7 @@ export async function* paginate(transport: Transport, searchUrl: string, options
   // 503-run catalog); a count-only request beside the first page gives the walk its bound.
   const exactEveryPage = fields.length === 0 || fields.includes("count");
   let announced: number | undefined;
-  /** The count now (one light request), when the pages hold more than announced: a live catalog grows. */
+  /** The exact count now, in one light request (`fields=count` alone: tiled sends no items): the bound of a walk whose pages do not carry it, and again when the pages hold more than announced (a live catalog grows). */
   const recount = async (): Promise<number | undefined> => {
     const filters = fixed.filter(([name]) => name !== "fields" && name !== "sort");
     const answer = await transport.getJson(withParams(base, [["page[limit]", "1"], ...filters, ["fields", "count"]]), SearchPage, options);
@@ -122,14 +122,9 @@ export async function* paginate(transport: Transport, searchUrl: string, options
       throw new TiledError("invalid-response", "The server's next link points back to a page already read; stopping instead of looping.", { url });
     }
     seen.add(url);
-    let result: SearchPage;
-    if (first && !exactEveryPage) {
-      const [answer, exact] = await Promise.all([transport.getJson(url, SearchPage, options), recount()]);
-      result = answer;
-      announced = exact;
-    } else {
-      result = await transport.getJson(url, SearchPage, options);
-    }
+    // The walk's bound, when the pages will not carry it, is counted while the first page loads.
+    const [result, counted] = await Promise.all([transport.getJson(url, SearchPage, options), first && !exactEveryPage ? recount() : undefined]);
+    if (counted !== undefined) announced = counted;
     if (result.data.length > 0 && result.data.every((item) => keys.has(item.id))) {
       throw new TiledError("invalid-response", `The server's next link gave a page of ${result.data.length} entries all seen before; stopping instead of looping.`, { url });
     }
