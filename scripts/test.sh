@@ -12,13 +12,20 @@ source scripts/env.sh
 source scripts/progress.sh
 
 passed=(); failed=()
+# Each step's output also goes to var/test/logs/, so that the end of the run can say what failed
+# inside a failed step (CI shows only the tail of a long run).
+logs=var/test/logs
+rm -rf "$logs" var/test/vitest.json; mkdir -p "$logs"
 step() {
   local name=$1; shift
-  local t0=$(date +%s)
+  local t0=$(date +%s) log="$logs/$(( ${#passed[@]} + ${#failed[@]} + 1 ))-${name//[^A-Za-z0-9]/_}.log" code
   printf '\n\033[1m=== %s\033[0m\n' "$name"
-  if "$@"; then passed+=("$name"); status=ok; else failed+=("$name"); status=FAILED; fi
+  "$@" 2>&1 | tee "$log"
+  code=${PIPESTATUS[0]}
+  if [ "$code" = 0 ]; then passed+=("$name"); status=ok; else failed+=("$name"); failed_logs+=("$log"); status=FAILED; fi
   printf '=== %s: %s (%d s)\n' "$name" "$status" $(( $(date +%s) - t0 ))
 }
+failed_logs=()
 
 # The replica servers the TypeScript tests and notebooks talk to: the SQL catalog (TiledWriter's
 # layout) and the legacy databroker MongoAdapter. Each is started here unless one of ours is
@@ -49,7 +56,7 @@ start_auth_replicas test || { echo "the authenticated replicas did not start; se
 
 # tsc prints nothing until it is done: say every 5 s that it is still checking.
 step "tsc (strict)" bash -c 'source scripts/progress.sh; ticking tsc "type-checking (tsconfig.json)" "" -- npx --no-install tsc -p tsconfig.json'
-step "vitest" npx --no-install vitest run
+step "vitest" npx --no-install vitest run --reporter=default --reporter=json --outputFile.json=var/test/vitest.json
 step "pytest" python -m pytest -q server/tests tests
 # Notebook 07 logs in: its password and the device-code approver reach the notebooks' kernels only.
 step "notebooks (live server)" with_notebook_logins python scripts/run_notebooks.py --out var/test/live
@@ -67,6 +74,11 @@ step "plots in JupyterLab" with_notebook_logins node scripts/check_jupyterlab.mj
 step "the tiled-client package outside the repository" bash scripts/check_package.sh
 
 printf '\n'
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "what failed (whole output: $logs/):"
+  node scripts/failures.mjs var/test/vitest.json "${failed_logs[@]}"
+  printf '\n'
+fi
 for s in "${passed[@]}"; do echo "  ok      $s"; done
 for s in "${failed[@]}"; do echo "  FAILED  $s"; done
 echo "steps: ${#passed[@]} passed, ${#failed[@]} failed"
