@@ -239,7 +239,7 @@ describe("issue 18: bad input and faults", () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(CODE_S * 1000 - 500);
     expect(Date.now() - started).toBeLessThan((CODE_S + 5) * 1000);
     expect(tokenFiles(context.tokenDirectory)).toEqual({});
-    expect(counter.count("/token")).toBeGreaterThanOrEqual(CODE_S - 3); // it kept polling, once a second
+    expect(counter.count("/token")).toBeGreaterThanOrEqual(CODE_S / 2); // it kept polling, about once a second (fewer when each poll is slow)
     expect(deviceCodes).toHaveLength(1);
     expect(deviceCodes[0].length).toBeGreaterThan(10);
     for (const text of [err.message, util.inspect(err, { depth: 10 }), JSON.stringify(err)]) expect(text).not.toContain(deviceCodes[0]);
