@@ -1,28 +1,14 @@
-"""What the bench's Python scripts ask of this machine: a free loopback port, and a process's own
-peak memory. One copy, imported by bench.py, io_case.py, auth_bench.py and the Python clients."""
+"""What the bench's Python scripts ask of this machine: a free loopback port (the tests' own,
+server/replica/ports.py), and a process's own peak memory. Imported by bench.py, io_case.py,
+auth_bench.py and the Python clients."""
 from __future__ import annotations
 
-import os
 import resource
-import socket
+import sys
+from pathlib import Path
 
-
-def free_port() -> int:
-    """A free port on 127.0.0.1: one of $REPLICA_TEST_PORTS ("8200-8229") when set, else any."""
-    wanted = os.environ.get("REPLICA_TEST_PORTS", "").strip()
-    if wanted:
-        low, _, high = wanted.partition("-")
-        for port in range(int(low), int(high or low) + 1):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-        raise SystemExit(f"no free port in REPLICA_TEST_PORTS={wanted}")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "server"))
+from replica.ports import free_port  # noqa: E402,F401  (re-exported for the bench scripts)
 
 
 def peak_rss_bytes() -> int:

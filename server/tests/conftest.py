@@ -7,7 +7,6 @@ user (or another engineer) runs from the same var/replica; it is stopped by its 
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,25 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "server"))
 
 from replica import config  # noqa: E402
-
-
-def free_port() -> int:
-    """A free port on 127.0.0.1: any, or one of $REPLICA_TEST_PORTS ("8120-8139") on a machine
-    whose users share out port ranges."""
-    wanted = os.environ.get("REPLICA_TEST_PORTS", "").strip()
-    if wanted:
-        low, _, high = wanted.partition("-")
-        for port in range(int(low), int(high or low) + 1):
-            with socket.socket() as s:
-                try:
-                    s.bind(("127.0.0.1", port))
-                except OSError:
-                    continue
-                return port
-        raise RuntimeError(f"no free port in REPLICA_TEST_PORTS={wanted}")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from replica.ports import free_port  # noqa: E402,F401  (the tests import it from here)
 
 
 def launch_server(var_dir: Path, port: int, env_extra: dict | None = None, *,
